@@ -1,0 +1,157 @@
+"""Versioned JSON artifacts: validated against the schema shipped in the package on write and read."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from . import __version__
+from .auditlog import append_record
+from .errors import ArtifactError
+from .spec import Spec, file_sha256
+
+SCHEMAS = Path(__file__).parent / "schemas"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of artifact ``name`` (e.g. ``gap``)."""
+    path = SCHEMAS / f"{name}.schema.json"
+    if not path.exists():
+        raise ArtifactError(f"no schema for artifact {name!r} (looked for {path.name})")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def schema_version(name: str) -> str:
+    return load_schema(name)["properties"]["schema_version"]["const"]
+
+
+def validate_artifact(name: str, document: dict[str, Any]) -> None:
+    """Raise ArtifactError naming the first place where ``document`` breaks its schema."""
+    validator = jsonschema.Draft202012Validator(load_schema(name))
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ArtifactError(f"{name}.json does not match its schema at {where}: {err.message}{more}")
+
+
+def secret_values(spec: Spec) -> dict[str, str]:
+    """The values of the spec's secrets set in this environment, mapped to their ``${VAR}`` reference.
+
+    Values shorter than 4 characters are left out: they would match ordinary text.
+    """
+    values = {}
+    for ref in spec.secret_refs().values():
+        if ref.is_set() and len(value := ref.resolve()) >= 4:
+            values[value] = str(ref)
+    return values
+
+
+def assert_no_secrets(text: str, spec: Spec, what: str) -> None:
+    """Refuse to write ``text`` if it contains a resolved secret value."""
+    for value in secret_values(spec):
+        if value in text:
+            raise ArtifactError(f"refusing to write {what}: it contains the value of a secret")
+
+
+def write_artifact(
+    out: str | Path,
+    name: str,
+    payload: dict[str, Any],
+    spec: Spec,
+    parameters: dict[str, Any] | None = None,
+) -> Path:
+    """Wrap ``payload`` in the artifact envelope, validate it, write ``out/<name>.json`` atomically.
+
+    Also appends an ``artifact`` record (spec and input hashes, output hash) to the audit log.
+    """
+    document = {
+        "artifact": name,
+        "schema_version": schema_version(name),
+        "rescue_version": __version__,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "project": spec.project,
+        "spec_sha256": file_sha256(spec.file),
+        **payload,
+    }
+    validate_artifact(name, document)
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+    assert_no_secrets(text, spec, f"{name}.json")
+    path = Path(out) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    append_record(
+        out,
+        "artifact",
+        artifact=name,
+        project=spec.project,
+        parameters=parameters or {},
+        spec_sha256=document["spec_sha256"],
+        inputs=input_hashes(spec),
+        outputs={path.name: file_sha256(path)},
+    )
+    return path
+
+
+def input_hashes(spec: Spec) -> dict[str, str]:
+    """SHA-256 of every project input file, keyed by its path relative to the project."""
+    hashes = {}
+    for f in spec.input_files():
+        try:
+            key = str(f.resolve().relative_to(spec.root))
+        except ValueError:
+            key = str(f)
+        hashes[key] = file_sha256(f)
+    return hashes
+
+
+def read_artifact(out: str | Path, name: str, required: bool = True) -> dict[str, Any] | None:
+    """Read and validate ``out/<name>.json``; ``None`` when absent and not ``required``."""
+    path = Path(out) / f"{name}.json"
+    if not path.exists():
+        if required:
+            raise ArtifactError(f"{path} does not exist: run the day that writes {name}.json first")
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{path} is not valid JSON: {exc}") from None
+    found = str(document.get("schema_version", "?")) if isinstance(document, dict) else "?"
+    expected = schema_version(name)
+    if found.split(".")[0] != expected.split(".")[0]:
+        raise ArtifactError(
+            f"{path} has schema version {found}; this rescue reads {expected}: re-run the day that writes it"
+        )
+    validate_artifact(name, document)
+    return document
+
+
+def redact_secrets(path: str | Path, spec: Spec) -> bool:
+    """Replace any resolved secret value in a written file by its ``${VAR}`` reference.
+
+    A last line of defence for executed notebooks and pages; returns whether anything was replaced.
+    """
+    p = Path(path)
+    if not p.exists():
+        return False
+    text = p.read_text(encoding="utf-8", errors="surrogateescape")
+    changed = False
+    for value, reference in secret_values(spec).items():
+        if value in text:
+            text = text.replace(value, reference)
+            changed = True
+    if changed:
+        p.write_text(text, encoding="utf-8", errors="surrogateescape")
+    return changed

@@ -1,0 +1,150 @@
+"""The ``rescue`` command line. It only gathers arguments; the library does the work."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from . import __version__
+from .errors import RescueError
+
+
+def _parse_days(value: str | None) -> list[int] | None:
+    if not value:
+        return None
+    try:
+        return [int(part) for part in value.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise click.BadParameter(f"expected day numbers like 1,2 — got {value!r}") from None
+
+
+def _parse_parameters(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    # values are YAML scalars, like papermill's -p: 3 -> int, true -> bool, text -> str
+    return {name: yaml.safe_load(raw) if raw != "" else "" for name, raw in pairs}
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RescueError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="rescue")
+def main() -> None:
+    """rescue — audit a stalled AI proof of concept in one week, one workbook a day."""
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="project name (defaults to the folder's name)")
+def init(directory: Path, name: str | None) -> None:
+    """Scaffold a new audit project in DIRECTORY: a commented rescue.yaml and its folders."""
+    from .scaffold import init_project
+
+    spec_file = init_project(directory, name)
+    click.echo(f"created {spec_file}")
+    click.echo(f"next: edit it, then `rescue validate {directory}` and `rescue week {directory} --out OUT`")
+
+
+@main.command()
+@click.argument("project", type=click.Path(exists=True, path_type=Path))
+def validate(project: Path) -> None:
+    """Validate PROJECT's rescue.yaml and say what it declares."""
+    from .spec import load_spec
+
+    spec = load_spec(project)
+    click.echo(f"{spec.file}: valid")
+    click.echo(
+        f"  project {spec.project}: PoC kind {spec.poc.kind}, "
+        f"{len(spec.sources)} source(s), {len(spec.integration)} contract(s)"
+    )
+    for where, ref in spec.secret_refs().items():
+        click.echo(f"  secret {ref} ({where}): {'set' if ref.is_set() else 'NOT SET'} in this environment")
+
+
+@main.command()
+@click.argument("project", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="output folder"
+)
+@click.option("--days", help="run a subset, e.g. 1,2 (default: every day)")
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    multiple=True,
+    type=(str, str),
+    metavar="NAME VALUE",
+    help="extra workbook parameter",
+)
+@click.option("--no-progress", is_flag=True, help="hide the progress bar")
+def week(
+    project: Path, out: Path, days: str | None, parameters: tuple[tuple[str, str], ...], no_progress: bool
+) -> None:
+    """Run the week's workbooks on PROJECT headlessly, writing artifacts and pages to OUT."""
+    from .week import run_week
+
+    pages = run_week(project, out, _parse_days(days), _parse_parameters(parameters), progress=not no_progress)
+    for page in pages:
+        click.echo(f"wrote {page}")
+
+
+@main.command("verify-log")
+@click.argument("out", type=click.Path(exists=True, path_type=Path))
+def verify_log_command(out: Path) -> None:
+    """Verify the hash chain of OUT's audit log; exits non-zero naming the first broken record."""
+    from .auditlog import verify_log
+
+    n = verify_log(out)
+    click.echo(f"audit log intact: {n} record(s), hash chain verified")
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("html", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", help="page title")
+def render(notebook: Path, html: Path, title: str | None) -> None:
+    """Render an executed workbook NOTEBOOK to a self-contained HTML page (for papermill runs)."""
+    from .render import render_html
+
+    click.echo(f"wrote {render_html(notebook, html, title)}")
+
+
+@main.command()
+def checks() -> None:
+    """List the production-gap checks: id, area, severity, evidence kind, rubric."""
+    from .gap import load_catalogue
+
+    for c in load_catalogue().checks:
+        click.echo(f"{c.id:38} {c.severity:8} {c.evidence:9} {'; '.join(c.rubric)}")
+
+
+@main.command()
+@click.argument("project", type=click.Path(exists=True, path_type=Path))
+@click.argument("check")
+@click.option("--by", required=True, help="full name of the person attesting")
+@click.option("--link", required=True, help="link to the evidence")
+@click.option("--date", "on", help="YYYY-MM-DD (default: today)")
+@click.option("--role", help="their role")
+@click.option("--note", help="what was checked")
+def attest(
+    project: Path, check: str, by: str, link: str, on: str | None, role: str | None, note: str | None
+) -> None:
+    """Record that a person attests CHECK for PROJECT (scores 0.5 in the production gap)."""
+    from .gap import attest as record
+    from .spec import load_spec
+
+    saved = record(load_spec(project), check, by, link, on, role, note)
+    click.echo(f"recorded: {saved.check} attested by {saved.by} on {saved.date}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

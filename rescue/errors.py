@@ -1,0 +1,129 @@
+"""Errors a rescue user can meet, and what each one carries.
+
+    RescueError                 base: a mistake or a condition the user can act on
+     ├── SpecError              rescue.yaml (or attestations.yaml) is invalid: field path, value, expectation
+     ├── SecretUnavailable      a ${VAR} reference names an environment variable that is not set
+     ├── SourceUnavailable      a production source cannot be reached or read
+     ├── ArtifactError          an artifact is missing or does not match its schema
+     ├── WorkbookFailed         a day's workbook failed: day, cell, error, kept notebook
+     └── LogTampered            the audit log's hash chain is broken
+
+The CLI prints these without a traceback; anything else is a bug in rescue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class RescueError(Exception):
+    """Base class for errors a rescue user can act on."""
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem in a spec: where (dotted field path), what was there, what was expected."""
+
+    path: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        shown = "(missing)" if self.value is _MISSING else repr(self.value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        return f"{self.path or '(top level)'}: got {shown}; expected {self.expected}"
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(missing)"
+
+
+_MISSING: Any = _Missing()
+MISSING = _MISSING
+
+
+class SpecError(RescueError):
+    """A spec file is invalid. ``path`` is the first offending field (dotted, ``sources[1].kind``)."""
+
+    def __init__(self, file: str | Path | None, issues: list[SpecIssue]):
+        if not issues:
+            raise ValueError("SpecError needs at least one issue")
+        self.file = str(file) if file is not None else "rescue.yaml"
+        self.issues = issues
+        first = issues[0]
+        self.path = first.path
+        self.value = first.value
+        self.expected = first.expected
+        lines = [f"{self.file} is invalid ({len(issues)} problem{'s' if len(issues) > 1 else ''}):"]
+        lines += [f"  - {issue}" for issue in issues]
+        super().__init__("\n".join(lines))
+
+
+class SecretUnavailable(RescueError):
+    """A ``${VAR}`` secret reference names an environment variable that is not set."""
+
+    def __init__(self, var: str, where: str = ""):
+        self.var = var
+        self.where = where
+        at = f" (used by {where})" if where else ""
+        super().__init__(
+            f"environment variable {var} is not set{at}; secrets are read only from the environment"
+        )
+
+
+class SourceUnavailable(RescueError):
+    """A production source cannot be reached or read."""
+
+    def __init__(self, source: str, reason: str):
+        self.source = source
+        self.reason = reason
+        super().__init__(f"source {source!r} is unavailable: {reason}")
+
+
+class ArtifactError(RescueError):
+    """An artifact is missing, unreadable or does not match its schema."""
+
+
+class LogTampered(RescueError):
+    """The audit log's hash chain is broken at ``line``."""
+
+    def __init__(self, log: str | Path, line: int, reason: str):
+        self.log = str(log)
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{log}: record on line {line} {reason}")
+
+
+class WorkbookFailed(RescueError):
+    """A day's workbook failed. Carries the day, the cell, the error and the kept notebook."""
+
+    def __init__(
+        self,
+        day: int,
+        workbook: str,
+        cell_index: int | None,
+        error_name: str,
+        error_value: str,
+        notebook: str | Path | None,
+        cell_source: str = "",
+    ):
+        self.day = day
+        self.workbook = workbook
+        self.cell_index = cell_index
+        self.error_name = error_name
+        self.error_value = error_value
+        self.notebook = str(notebook) if notebook else None
+        self.cell_source = cell_source
+        cell = f"cell {cell_index}" if cell_index is not None else "before any cell ran"
+        first_line = cell_source.strip().splitlines()[0] if cell_source.strip() else ""
+        msg = f"day {day} ({workbook}) failed in {cell}"
+        if first_line:
+            msg += f" [{first_line[:70]}]"
+        msg += f": {error_name}: {error_value}"
+        if self.notebook:
+            msg += f"\n  the executed notebook is kept at {self.notebook}"
+        super().__init__(msg)

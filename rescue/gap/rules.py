@@ -1,0 +1,352 @@
+"""Computed checks: each rule reads the spec and the week's artifacts and returns an Outcome.
+
+A rule never guesses: when the evidence it needs does not exist yet (a later day's artifact),
+it returns ``unknown`` with ``pending`` naming the day that will produce it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import nbformat
+
+from ..spec import Spec
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # pass | fail | unknown
+    evidence: str
+    inputs: list[str] = field(default_factory=list)  # what the computation read
+    pending: str | None = None  # the day/artifact that will settle an unknown
+
+
+@dataclass
+class Context:
+    """What the rules may read: the spec and the artifacts present in the output folder."""
+
+    spec: Spec
+    artifacts: dict[str, dict[str, Any] | None]
+
+
+Rule = Callable[..., Outcome]
+RULES: dict[str, Rule] = {}
+
+
+def rule(fn: Rule) -> Rule:
+    RULES[fn.__name__] = fn
+    return fn
+
+
+_OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
+
+
+@rule
+def target_set(ctx: Context, targets: list[str], mode: str = "all") -> Outcome:
+    """Targets are set in the spec: all of them, or with ``mode: any`` at least one."""
+    values = {t: getattr(ctx.spec.targets, t) for t in targets}
+    inputs = [f"rescue.yaml targets.{t}" for t in targets]
+    present = [v is not None for v in values.values()]
+    ok = any(present) if mode == "any" else all(present)
+    if ok:
+        shown = ", ".join(f"targets.{k} = {v:g}" for k, v in values.items() if v is not None)
+        return Outcome("pass", shown, inputs)
+    missing = [f"targets.{k}" for k, v in values.items() if v is None]
+    return Outcome("fail", f"not set: {(' or ' if mode == 'any' else ', ').join(missing)}", inputs)
+
+
+def _pointer(document: dict[str, Any], pointer: str) -> Any:
+    node: Any = document
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(pointer)
+        node = node[part]
+    return node
+
+
+@rule
+def artifact_value(
+    ctx: Context,
+    artifact: str,
+    day: int,
+    pointer: str,
+    op: str,
+    target: str | None = None,
+    value: float | None = None,
+) -> Outcome:
+    """Compare a number in a later day's artifact with a target from the spec (or a constant)."""
+    inputs = [f"{artifact}.json {pointer}"]
+    if target is not None:
+        inputs.append(f"rescue.yaml targets.{target}")
+        bound = getattr(ctx.spec.targets, target)
+        if bound is None:
+            return Outcome("unknown", f"no targets.{target} to compare with", inputs)
+    else:
+        bound = value
+    document = ctx.artifacts.get(artifact)
+    if document is None:
+        return Outcome("unknown", f"not measured yet: day {day} writes {artifact}.json", inputs, f"day {day}")
+    try:
+        measured = _pointer(document, pointer)
+    except KeyError:
+        return Outcome("unknown", f"{artifact}.json has no {pointer}", inputs, f"day {day}")
+    if measured is None:
+        return Outcome("unknown", f"{artifact}.json {pointer} is empty", inputs, f"day {day}")
+    ok = _OPS[op](measured, bound)
+    return Outcome(
+        "pass" if ok else "fail", f"measured {measured} {op} {bound} is {'true' if ok else 'false'}", inputs
+    )
+
+
+@rule
+def contracts_valid(ctx: Context) -> Outcome:
+    spec = ctx.spec
+    if not spec.integration:
+        return Outcome(
+            "fail", "no downstream contract declared under integration", ["rescue.yaml integration"]
+        )
+    problems, names = [], []
+    for c in spec.integration:
+        names.append(c.name)
+        try:
+            schema = json.loads(spec.path(c.schema_path).read_text(encoding="utf-8"))
+            jsonschema.validators.validator_for(schema).check_schema(schema)
+        except (OSError, json.JSONDecodeError, jsonschema.SchemaError) as exc:
+            problems.append(f"{c.name}: {str(exc).splitlines()[0]}")
+    inputs = [c.schema_path for c in spec.integration]
+    if problems:
+        return Outcome("fail", "invalid contract: " + "; ".join(problems), inputs)
+    return Outcome("pass", f"{len(names)} valid JSON Schema contract(s): {', '.join(names)}", inputs)
+
+
+def _defined_functions(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+@rule
+def poc_callable(ctx: Context) -> Outcome:
+    poc = ctx.spec.poc
+    if poc.kind == "http":
+        return Outcome("pass", f"HTTP endpoint {poc.url}", ["rescue.yaml poc.url"])
+    if poc.kind == "predictions":
+        return Outcome(
+            "fail", "only a file of predictions: the PoC cannot be called on new inputs", ["rescue.yaml poc"]
+        )
+    path = ctx.spec.path(poc.path or "")
+    if poc.kind == "notebook":
+        nb = nbformat.read(str(path), as_version=4)
+        code = "\n".join(
+            # IPython magics and shell escapes are not Python: blank them before parsing
+            re.sub(r"(?m)^\s*[%!].*$", "", c.source)
+            for c in nb.cells
+            if c.cell_type == "code"
+        )
+    else:
+        code = path.read_text(encoding="utf-8")
+    found = poc.function in _defined_functions(code)
+    if found:
+        return Outcome("pass", f"{poc.path} defines {poc.function}()", [poc.path or ""])
+    return Outcome("fail", f"{poc.path} defines no function {poc.function}()", [poc.path or ""])
+
+
+@rule
+def personal_data_declared(ctx: Context) -> Outcome:
+    sources = ctx.spec.sources
+    if not sources:
+        return Outcome("unknown", "no sources declared", ["rescue.yaml sources"])
+    missing = [s.name for s in sources if s.contains_personal_data is None]
+    inputs = ["rescue.yaml sources[*].contains_personal_data"]
+    if missing:
+        return Outcome("fail", f"not stated for: {', '.join(missing)}", inputs)
+    pii = [s.name for s in sources if s.contains_personal_data]
+    return Outcome(
+        "pass", f"stated for all {len(sources)} sources; personal data in: {', '.join(pii) or 'none'}", inputs
+    )
+
+
+@rule
+def residency(ctx: Context) -> Outcome:
+    spec = ctx.spec
+    allowed = set(spec.compliance.allowed_regions)
+    inputs = ["rescue.yaml compliance", "rescue.yaml sources[*].region"]
+    if not allowed:
+        return Outcome("unknown", "compliance.allowed_regions is not set", inputs)
+    personal = [s for s in spec.sources if s.contains_personal_data]
+    violations = [f"source {s.name} in {s.region}" for s in personal if s.region and s.region not in allowed]
+    unknown = [f"source {s.name} has no region" for s in personal if not s.region]
+    if personal or any(s.contains_personal_data is None for s in spec.sources):
+        for p in spec.compliance.providers:
+            if p.receives_personal_data is False:
+                continue
+            if p.region not in allowed:
+                violations.append(f"provider {p.name} in {p.region}")
+    allowed_text = ", ".join(sorted(allowed))
+    if violations:
+        return Outcome("fail", f"outside allowed regions ({allowed_text}): {'; '.join(violations)}", inputs)
+    if unknown:
+        return Outcome("unknown", "; ".join(unknown), inputs)
+    return Outcome("pass", f"all personal data stays in {allowed_text}", inputs)
+
+
+@rule
+def providers_dpa(ctx: Context) -> Outcome:
+    providers = ctx.spec.compliance.providers
+    inputs = ["rescue.yaml compliance.providers"]
+    if not providers:
+        return Outcome("pass", "the PoC sends data to no third-party provider", inputs)
+    without = [p.name for p in providers if p.dpa_signed is False]
+    unknown = [p.name for p in providers if p.dpa_signed is None]
+    if without:
+        return Outcome("fail", f"no DPA with: {', '.join(without)}", inputs)
+    if unknown:
+        return Outcome("unknown", f"DPA status not stated for: {', '.join(unknown)}", inputs)
+    return Outcome("pass", f"DPA stated for all {len(providers)} provider(s)", inputs)
+
+
+# Patterns of credentials that should never sit in code. Kept conservative to avoid noise.
+_SECRET_PATTERNS = {
+    "OpenAI-style API key": re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"),
+    "AWS access key id": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
+    "private key block": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "password in a URL": re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:[^\s/@'\"]+@"),
+    "assigned key/token/password": re.compile(
+        r"(?i)\b(api[_-]?key|secret|token|password|passwd)\b\s*[:=]\s*['\"][^'\"\s]{8,}['\"]"
+    ),
+}
+
+
+def _poc_files(spec: Spec) -> list[Path]:
+    if not spec.poc.path:
+        return []
+    path = spec.path(spec.poc.path)
+    if path.is_file():
+        return [path]
+    return []
+
+
+@rule
+def no_hardcoded_secrets(ctx: Context) -> Outcome:
+    files = _poc_files(ctx.spec)
+    inputs = [str(f.relative_to(ctx.spec.root)) for f in files]
+    if not files:
+        return Outcome("unknown", "no PoC source file to scan (http PoC): attest it instead", inputs)
+    hits: list[str] = []
+    for f in files:
+        text = f.read_text(encoding="utf-8", errors="replace")
+        for what, pattern in _SECRET_PATTERNS.items():
+            n = len(pattern.findall(text))
+            if n:
+                # never echo the match itself: it may be a live credential
+                hits.append(f"{f.name}: {n} × {what}")
+    if hits:
+        return Outcome("fail", "credentials found in code: " + "; ".join(hits), inputs)
+    return Outcome(
+        "pass", f"scanned {len(files)} file(s) for {len(_SECRET_PATTERNS)} credential patterns: none", inputs
+    )
+
+
+@rule
+def secrets_resolvable(ctx: Context) -> Outcome:
+    refs = ctx.spec.secret_refs()
+    inputs = [f"rescue.yaml {where}" for where in refs]
+    if not refs:
+        return Outcome("pass", "the spec references no credentials", inputs)
+    missing = sorted({str(ref) for ref in refs.values() if not ref.is_set()})
+    if missing:
+        return Outcome("fail", f"not set in this environment: {', '.join(missing)}", inputs)
+    return Outcome("pass", f"all {len(refs)} credential reference(s) resolve (values not shown)", inputs)
+
+
+@rule
+def sources_declared(ctx: Context) -> Outcome:
+    sources = ctx.spec.sources
+    inputs = ["rescue.yaml sources"]
+    if not sources:
+        return Outcome("fail", "no production source declared: the data exists only in the demo", inputs)
+    kinds = sorted({s.kind for s in sources})
+    return Outcome("pass", f"{len(sources)} source(s) declared ({', '.join(kinds)})", inputs)
+
+
+@rule
+def sources_owned(ctx: Context) -> Outcome:
+    sources = ctx.spec.sources
+    inputs = ["rescue.yaml sources[*].owner"]
+    if not sources:
+        return Outcome("unknown", "no sources declared", inputs)
+    unowned = [s.name for s in sources if s.owner is None]
+    no_evidence = [s.name for s in sources if s.owner is not None and not s.owner.evidence]
+    if unowned or no_evidence:
+        parts = []
+        if unowned:
+            parts.append(f"no owner: {', '.join(unowned)}")
+        if no_evidence:
+            parts.append(f"owner without evidence: {', '.join(no_evidence)}")
+        return Outcome("fail", "; ".join(parts), inputs)
+    return Outcome("pass", f"all {len(sources)} sources have an owner with evidence", inputs)
+
+
+@rule
+def labeled_production_set(ctx: Context, min_rows: int, min_ratio_to_demo: float) -> Outcome:
+    import pandas as pd
+
+    spec = ctx.spec
+    inputs = ["rescue.yaml eval"]
+    if not spec.eval.labels:
+        return Outcome("fail", "no labeled production set (eval.labels)", inputs, "day 3")
+    labels_path = spec.path(spec.eval.labels)
+    inputs.append(spec.eval.labels)
+    frame = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
+    column = spec.eval.label_column
+    if column not in frame.columns:
+        return Outcome("fail", f"{spec.eval.labels} has no column {column!r}", inputs)
+    n = int((frame[column].str.strip() != "").sum())
+    n_demo = 0
+    if spec.eval.demo_examples:
+        inputs.append(spec.eval.demo_examples)
+        n_demo = len(pd.read_csv(spec.path(spec.eval.demo_examples), dtype=str))
+    ratio = n / n_demo if n_demo else float("inf")
+    shown = f"{n} labeled production items vs {n_demo} demo examples"
+    if "label_origin" in frame.columns:
+        origins = frame["label_origin"].replace("", "unstated").value_counts()
+        shown += " (label origin: " + ", ".join(f"{k} {v}" for k, v in origins.items()) + ")"
+    if n >= min_rows and ratio >= min_ratio_to_demo:
+        return Outcome("pass", shown, inputs)
+    return Outcome(
+        "fail", f"{shown} (need ≥ {min_rows} and ≥ {min_ratio_to_demo:g}× the demo)", inputs, "day 3"
+    )
+
+
+@rule
+def owner_named(ctx: Context) -> Outcome:
+    owner = ctx.spec.owner
+    inputs = ["rescue.yaml owner"]
+    if owner is None or not owner.name:
+        return Outcome("fail", "no owner named", inputs)
+    if owner.on_customer_team is None:
+        return Outcome("unknown", f"{owner.name}: not stated whether on the customer team", inputs)
+    if not owner.on_customer_team:
+        team = f" ({owner.team})" if owner.team else ""
+        return Outcome("fail", f"{owner.name}{team} is not on the customer team", inputs)
+    return Outcome("pass", f"{owner.name}, {owner.team or 'team not stated'}", inputs)
+
+
+@rule
+def backup_named(ctx: Context) -> Outcome:
+    owner = ctx.spec.owner
+    inputs = ["rescue.yaml owner.backup"]
+    if owner is None or not owner.backup:
+        return Outcome("fail", "no backup owner named", inputs)
+    return Outcome("pass", f"backup: {owner.backup}", inputs)

@@ -1,0 +1,602 @@
+"""The audit project's spec: ``rescue.yaml`` validated into typed models.
+
+A bad spec raises one :class:`~rescue.errors.SpecError` that lists every problem with its
+dotted field path (``sources[1].kind``), the bad value and what was expected. Secrets are never
+written in the spec: secret-bearing fields accept only ``${ENV_VAR}`` references, resolved at use.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import types
+import typing
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
+
+from .errors import MISSING, SecretUnavailable, SpecError, SpecIssue
+
+SPEC_FILENAME = "rescue.yaml"
+_SECRET_RE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_SLUG_RE = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class SecretRef:
+    """A reference to a secret held in an environment variable, written ``${VAR}`` in the spec.
+
+    Its ``str``/``repr`` show only the reference; :meth:`resolve` reads the value at use.
+    """
+
+    __slots__ = ("var",)
+
+    def __init__(self, var: str):
+        self.var = var
+
+    def resolve(self, where: str = "") -> str:
+        """Return the secret's value from the environment, or raise SecretUnavailable."""
+        value = os.environ.get(self.var)
+        if value is None or value == "":
+            raise SecretUnavailable(self.var, where)
+        return value
+
+    def is_set(self) -> bool:
+        """Whether the environment variable is set (the value itself is not returned)."""
+        return bool(os.environ.get(self.var))
+
+    def __str__(self) -> str:
+        return "${" + self.var + "}"
+
+    def __repr__(self) -> str:
+        return f"SecretRef({self})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretRef) and other.var == self.var
+
+    def __hash__(self) -> int:
+        return hash(self.var)
+
+    @classmethod
+    def _validate(cls, value: Any) -> SecretRef:
+        if isinstance(value, SecretRef):
+            return value
+        if isinstance(value, str) and (m := _SECRET_RE.match(value.strip())):
+            return cls(m.group(1))
+        raise PydanticCustomError(
+            "secret_literal",
+            "an environment variable reference like ${{CRM_DSN}}; secrets are never written in rescue.yaml",
+        )
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls._validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+
+Slug = Annotated[str, Field(pattern=_SLUG_RE, min_length=1, max_length=80)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Person(_Model):
+    """Someone named in the spec, with the evidence for the claim made about them."""
+
+    name: NonEmpty
+    team: str | None = None
+    role: str | None = None
+    evidence: str | None = Field(None, description="where the claim comes from")
+
+
+PocKind = Literal["python", "notebook", "http", "predictions"]
+
+
+class PocSpec(_Model):
+    """How to call the PoC under audit."""
+
+    kind: PocKind
+    path: str | None = Field(None, description="notebook, module file or predictions file")
+    function: str | None = None
+    url: str | None = None
+    method: Literal["POST", "GET"] = "POST"
+    request: dict[str, Any] | None = None
+    response_path: str | None = None
+    usage_path: str | None = None
+    headers: dict[str, SecretRef] = Field(default_factory=dict)
+    timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 4
+    provider: str | None = Field(None, description="name of the compliance provider it calls")
+
+
+class Targets(_Model):
+    """Production requirements with numbers. Each one left out is a gap finding, not an error."""
+
+    latency_p95_ms: Annotated[float, Field(gt=0)] | None = None
+    cost_per_call_eur: Annotated[float, Field(ge=0)] | None = None
+    monthly_volume: Annotated[int, Field(gt=0)] | None = None
+    min_macro_f1: Annotated[float, Field(ge=0, le=1)] | None = None
+    min_accuracy: Annotated[float, Field(ge=0, le=1)] | None = None
+    availability_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+
+
+SourceKind = Literal["csv", "parquet", "sqlite", "duckdb", "postgres", "http"]
+FILE_KINDS = ("csv", "parquet", "sqlite", "duckdb")
+
+
+class Source(_Model):
+    """A production data source. Opened read-only; never written to."""
+
+    name: Slug
+    kind: SourceKind
+    location: str | None = Field(None, description="file path (relative to the project) or URL")
+    dsn: SecretRef | None = None
+    table: str | None = None
+    headers: dict[str, SecretRef] = Field(default_factory=dict)
+    encoding: str | None = None
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None
+    id_column: str | None = None
+    text_column: str | None = None
+    timestamp_column: str | None = None
+    owner: Person | None = None
+    region: str | None = None
+    contains_personal_data: bool | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise PydanticCustomError(
+                "unknown_encoding", "a Python codec name such as utf-8, cp1252 or latin-1"
+            ) from None
+        return value
+
+
+class EvalSpec(_Model):
+    """Where the labeled production set and the demo examples are."""
+
+    labels: str | None = None
+    label_column: NonEmpty = "label"
+    classes: list[NonEmpty] | None = None
+    demo_examples: str | None = None
+    demo_label_column: str | None = None
+    baseline: Literal["majority", "stratified", "keyword"] | None = None
+
+
+class Contract(_Model):
+    """A downstream contract: the JSON Schema the PoC's output must become."""
+
+    name: Slug
+    schema_path: str = Field(alias="schema")
+    description: str | None = None
+
+
+class Provider(_Model):
+    """A third party the PoC sends data to (an LLM API, a hosted model)."""
+
+    name: NonEmpty
+    region: NonEmpty
+    receives_personal_data: bool | None = None
+    dpa_signed: bool | None = None
+
+
+class Compliance(_Model):
+    allowed_regions: list[NonEmpty] = Field(default_factory=list)
+    providers: list[Provider] = Field(default_factory=list)
+
+
+class Owner(_Model):
+    """The named person on the customer team who will run the system in production."""
+
+    name: str | None = None
+    team: str | None = None
+    role: str | None = None
+    on_customer_team: bool | None = None
+    backup: str | None = None
+    evidence: str | None = None
+
+
+class Spec(_Model):
+    """A validated rescue.yaml. ``root`` is the project folder all relative paths start from."""
+
+    version: Literal[1] = 1
+    project: Slug
+    use_case: NonEmpty
+    poc: PocSpec
+    targets: Targets = Field(default_factory=Targets)
+    sources: list[Source] = Field(default_factory=list)
+    eval: EvalSpec = Field(default_factory=EvalSpec)
+    integration: list[Contract] = Field(default_factory=list)
+    compliance: Compliance = Field(default_factory=Compliance)
+    owner: Owner | None = None
+    attestations: str = "attestations.yaml"
+
+    @field_validator("targets", "eval", "compliance", "sources", "integration", mode="before")
+    @classmethod
+    def _empty_section(cls, value: Any, info: Any) -> Any:
+        # `targets:` with every line commented out parses as None: treat it as an empty section
+        if value is None:
+            return [] if info.field_name in ("sources", "integration") else {}
+        return value
+
+    _root: Path = PrivateAttr(default=Path("."))
+    _file: Path = PrivateAttr(default=Path(SPEC_FILENAME))
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def file(self) -> Path:
+        return self._file
+
+    def path(self, relative: str | Path) -> Path:
+        """Resolve a path written in the spec against the project folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else (self._root / p)
+
+    def secret_refs(self) -> dict[str, SecretRef]:
+        """Every secret reference in the spec, keyed by the field path that holds it."""
+        refs: dict[str, SecretRef] = {}
+        for name, ref in self.poc.headers.items():
+            refs[f"poc.headers.{name}"] = ref
+        for i, src in enumerate(self.sources):
+            if src.dsn is not None:
+                refs[f"sources[{i}].dsn"] = src.dsn
+            for name, ref in src.headers.items():
+                refs[f"sources[{i}].headers.{name}"] = ref
+        return refs
+
+    def input_files(self) -> list[Path]:
+        """The project files the audit reads: spec, PoC, eval files, contracts, file sources."""
+        files = [self._file]
+        if self.poc.path:
+            files.append(self.path(self.poc.path))
+        for p in (self.eval.labels, self.eval.demo_examples):
+            if p:
+                files.append(self.path(p))
+        files += [self.path(c.schema_path) for c in self.integration]
+        files += [self.path(s.location) for s in self.sources if s.kind in FILE_KINDS and s.location]
+        att = self.path(self.attestations)
+        if att.exists():
+            files.append(att)
+        return [f for f in files if f.is_file()]
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first on line {seen[key].start_mark.line + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(file: Path) -> Any:
+    """Parse a YAML file; syntax errors and duplicate keys become a SpecError with line/column."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(file, [SpecIssue("", MISSING, f"a file at {file}")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(file, [SpecIssue("", MISSING, f"UTF-8 text ({exc.reason})")]) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
+        raise SpecError(file, [SpecIssue(where, MISSING, f"valid YAML ({exc.problem})")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(file, [SpecIssue("", MISSING, f"valid YAML ({exc})")]) from None
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """('sources', 1, 'kind') -> 'sources[1].kind'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return MISSING
+    return node
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types inside Optional/Annotated/list/dict wrappers."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list, dict):
+        found = []
+        for arg in typing.get_args(annotation):
+            found += _unwrap(arg)
+        return found
+    return [annotation]
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None
+        )
+        if field is None:
+            return None
+        inner = [t for t in _unwrap(field.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+        current = inner[0] if inner else None
+    return current
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _expected(err: dict[str, Any], root_model: type[BaseModel]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "a value (this field is required)"
+    if kind == "secret_literal":
+        return "an environment variable reference like ${CRM_DSN}; secrets are never written in rescue.yaml"
+    if kind == "extra_forbidden":
+        parent = _model_at(root_model, tuple(err["loc"][:-1]))
+        name = str(err["loc"][-1])
+        if parent is None:
+            return "no such field"
+        allowed = _field_names(parent)
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"a known field; {hint}allowed here: {', '.join(allowed)}"
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected', '')}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "a whole number"
+    if kind in ("float_type", "float_parsing"):
+        return "a number"
+    if kind in ("bool_type", "bool_parsing"):
+        return "true or false"
+    if kind == "string_type":
+        return "text (a string)"
+    if kind in ("list_type", "tuple_type"):
+        return "a list"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "a mapping of fields (key: value)"
+    if kind == "greater_than":
+        return f"a number greater than {ctx['gt']}"
+    if kind == "greater_than_equal":
+        return f"a number of at least {ctx['ge']}"
+    if kind == "less_than":
+        return f"a number less than {ctx['lt']}"
+    if kind == "less_than_equal":
+        return f"a number of at most {ctx['le']}"
+    if kind == "string_too_short":
+        return "non-empty text"
+    if kind == "string_too_long":
+        return f"text of at most {ctx.get('max_length')} characters"
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == _SLUG_RE:
+            return "a lowercase name of letters, digits, '-' or '_' (like crm-feedback)"
+        return f"text matching {ctx.get('pattern')}"
+    if kind in (
+        "date_type",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "date_from_datetime_inexact",
+    ):
+        return "a date written YYYY-MM-DD"
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, ")
+    return err["msg"]
+
+
+def issues_from_validation(exc: ValidationError, data: Any, model: type[BaseModel]) -> list[SpecIssue]:
+    """Turn a pydantic ValidationError into SpecIssues with field paths and expectations."""
+    issues = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        value = _value_at(data, loc)
+        if err["type"] == "secret_literal" and value is not MISSING:
+            value = "<a literal value, not shown>"
+        issues.append(SpecIssue(format_loc(loc), value, _expected(err, model)))
+    return issues
+
+
+def _check_semantics(spec: Spec) -> list[SpecIssue]:
+    """Rules that need more than one field: per-kind requirements, unique names, files."""
+    issues: list[SpecIssue] = []
+    poc = spec.poc
+    need = {
+        "python": ["path", "function"],
+        "notebook": ["path", "function"],
+        "http": ["url"],
+        "predictions": ["path"],
+    }[poc.kind]
+    for name in need:
+        if getattr(poc, name) in (None, ""):
+            issues.append(SpecIssue(f"poc.{name}", MISSING, f"a value when poc.kind is {poc.kind}"))
+    if poc.kind == "http" and poc.url and not re.match(r"^https?://", poc.url):
+        issues.append(SpecIssue("poc.url", poc.url, "an http:// or https:// URL"))
+    if poc.path and poc.kind in ("python", "notebook", "predictions"):
+        if not spec.path(poc.path).is_file():
+            issues.append(SpecIssue("poc.path", poc.path, "an existing file relative to the project"))
+        elif poc.kind == "notebook" and not poc.path.endswith(".ipynb"):
+            issues.append(SpecIssue("poc.path", poc.path, "a .ipynb notebook when poc.kind is notebook"))
+    if poc.function and not poc.function.isidentifier():
+        issues.append(SpecIssue("poc.function", poc.function, "a Python function name"))
+    provider_names = [p.name for p in spec.compliance.providers]
+    if poc.provider and poc.provider not in provider_names:
+        issues.append(
+            SpecIssue("poc.provider", poc.provider, f"one of compliance.providers: {provider_names}")
+        )
+
+    seen: dict[str, int] = {}
+    for i, src in enumerate(spec.sources):
+        at = f"sources[{i}]"
+        if src.name in seen:
+            issues.append(
+                SpecIssue(f"{at}.name", src.name, f"a unique name (sources[{seen[src.name]}] has it)")
+            )
+        seen.setdefault(src.name, i)
+        if src.kind in FILE_KINDS and not src.location:
+            issues.append(SpecIssue(f"{at}.location", MISSING, f"a file path when kind is {src.kind}"))
+        if src.kind in ("sqlite", "duckdb", "postgres") and not src.table:
+            issues.append(SpecIssue(f"{at}.table", MISSING, f"a table name when kind is {src.kind}"))
+        if src.kind == "postgres" and src.dsn is None:
+            issues.append(
+                SpecIssue(f"{at}.dsn", MISSING, "a ${VAR} reference to the DSN when kind is postgres")
+            )
+        if src.kind == "http" and not (src.location and re.match(r"^https?://", src.location)):
+            issues.append(
+                SpecIssue(
+                    f"{at}.location",
+                    src.location or MISSING,
+                    "an http:// or https:// URL when kind is http",
+                )
+            )
+        if src.dsn is not None and src.kind != "postgres":
+            issues.append(SpecIssue(f"{at}.dsn", str(src.dsn), "no dsn unless kind is postgres"))
+
+    for field, value in (
+        ("eval.labels", spec.eval.labels),
+        ("eval.demo_examples", spec.eval.demo_examples),
+    ):
+        if value and not spec.path(value).is_file():
+            issues.append(SpecIssue(field, value, "an existing file relative to the project"))
+    names: set[str] = set()
+    for i, contract in enumerate(spec.integration):
+        if contract.name in names:
+            issues.append(SpecIssue(f"integration[{i}].name", contract.name, "a unique name"))
+        names.add(contract.name)
+        if not spec.path(contract.schema_path).is_file():
+            issues.append(
+                SpecIssue(
+                    f"integration[{i}].schema",
+                    contract.schema_path,
+                    "an existing JSON Schema file relative to the project",
+                )
+            )
+    if spec.eval.classes is not None and len(set(spec.eval.classes)) < 2:
+        issues.append(SpecIssue("eval.classes", spec.eval.classes, "at least two distinct labels"))
+    return issues
+
+
+def find_spec_file(project: str | Path) -> Path:
+    """The rescue.yaml of a project folder (or the file itself when given a file)."""
+    p = Path(project).expanduser()
+    return p / SPEC_FILENAME if p.is_dir() else p
+
+
+def load_spec(project: str | Path) -> Spec:
+    """Load and validate a project's rescue.yaml. Raises SpecError listing every problem."""
+    file = find_spec_file(project)
+    data = read_yaml(file)
+    if not isinstance(data, dict):
+        raise SpecError(
+            file,
+            [
+                SpecIssue(
+                    "",
+                    data if data is not None else MISSING,
+                    "a mapping with at least project, use_case and poc",
+                )
+            ],
+        )
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(file, issues_from_validation(exc, data, Spec)) from None
+    spec._root = file.parent.resolve()
+    spec._file = file.resolve()
+    if issues := _check_semantics(spec):
+        raise SpecError(file, issues)
+    return spec
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --- attestations ----------------------------------------------------------------------------
+
+
+class Attestation(_Model):
+    """A person's statement that a check is met, with a date and a link to the evidence."""
+
+    check: NonEmpty
+    by: NonEmpty
+    role: str | None = None
+    date: date
+    link: Annotated[str, Field(pattern=r"^(https?://|mailto:|file:|[\w./-]+$)")]
+    note: str | None = None
+
+
+class _AttestationFile(_Model):
+    attestations: list[Attestation] = Field(default_factory=list)
+
+
+def load_attestations(spec: Spec) -> list[Attestation]:
+    """The project's attestations (empty when the file does not exist yet)."""
+    file = spec.path(spec.attestations)
+    if not file.exists():
+        return []
+    data = read_yaml(file) or {}
+    try:
+        return list(_AttestationFile.model_validate(data).attestations)
+    except ValidationError as exc:
+        raise SpecError(file, issues_from_validation(exc, data, _AttestationFile)) from None

@@ -1,0 +1,193 @@
+"""The week runner: execute the day workbooks in order with papermill and render their pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+from tqdm.auto import tqdm
+
+from .artifacts import input_hashes, redact_secrets
+from .auditlog import append_record
+from .errors import RescueError, WorkbookFailed
+from .render import render_html
+from .spec import Spec, file_sha256, load_spec
+
+KERNEL = "python3"
+
+
+@dataclass(frozen=True)
+class Day:
+    number: int
+    title: str
+    workbook: str
+    artifact: str
+
+
+DAYS: tuple[Day, ...] = (Day(1, "Production gap", "day1_production_gap.ipynb", "gap"),)
+
+
+def workbooks_dir() -> Path:
+    """Where the day workbooks live: inside the installed package, or the repository's workbooks/."""
+    here = Path(__file__).parent
+    for candidate in (here / "workbooks", here.parent / "workbooks"):
+        if candidate.is_dir():
+            return candidate
+    raise RescueError(
+        f"cannot find the workbooks (looked in {here / 'workbooks'} and {here.parent / 'workbooks'})"
+    )
+
+
+def select_days(days: list[int] | None) -> list[Day]:
+    """The days to run, in week order; refuses a day that has no workbook."""
+    known = {d.number: d for d in DAYS}
+    if not days:
+        return list(DAYS)
+    unknown = sorted(set(days) - set(known))
+    if unknown:
+        raise RescueError(f"no workbook for day(s) {unknown}; available days: {sorted(known)}")
+    return [known[n] for n in sorted(set(days))]
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "bool": (bool,),
+    "int": (int,),
+    "float": (int, float),
+    "dict": (dict,),
+    "list": (list,),
+}
+
+
+def check_parameters(workbook: Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a parameter the workbook's ``parameters`` cell does not declare, or of the wrong type."""
+    declared = papermill.inspect_notebook(str(workbook))
+    if not declared:
+        raise RescueError(f"{workbook.name} has no cell tagged 'parameters'")
+    for name, value in parameters.items():
+        if name not in declared:
+            raise RescueError(
+                f"{workbook.name} has no parameter {name!r}; its parameters are: {', '.join(declared)}"
+            )
+        type_name = str(declared[name]["inferred_type_name"]).replace("None", "").strip(" |")
+        allowed = _TYPES.get(type_name)
+        ok = allowed is None or (
+            isinstance(value, allowed) and not (bool not in allowed and isinstance(value, bool))
+        )
+        if not ok:
+            raise RescueError(
+                f"{workbook.name}: parameter {name!r} must be {type_name}, "
+                f"got {type(value).__name__} {value!r}"
+            )
+    return declared
+
+
+def _failure(day: Day, exc: PapermillExecutionError, notebook: Path) -> WorkbookFailed:
+    nb = nbformat.read(str(notebook), as_version=4) if notebook.exists() else None
+    # papermill inserts an injected-parameters cell; report the index in the workbook as written
+    index = exc.cell_index
+    if nb is not None and any(
+        "injected-parameters" in c.metadata.get("tags", []) for c in nb.cells[: index + 1]
+    ):
+        index -= 1
+    return WorkbookFailed(day.number, day.workbook, index, exc.ename, exc.evalue, notebook, exc.source)
+
+
+def run_day(
+    day: Day, spec: Spec, out: Path, parameters: dict[str, Any], progress_bar: bool = False
+) -> dict[str, str]:
+    """Execute one day's workbook, keep the executed notebook, render its page; return output hashes."""
+    source = workbooks_dir() / day.workbook
+    executed = out / "notebooks" / day.workbook
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    inputs = input_hashes(spec)
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            cwd=str(source.parent),
+            progress_bar=progress_bar,
+            log_output=False,
+            request_save_on_cell_execute=True,
+        )
+    except PapermillExecutionError as exc:
+        redact_secrets(executed, spec)
+        failure = _failure(day, exc, executed)
+        append_record(
+            out,
+            "workbook",
+            day=day.number,
+            workbook=day.workbook,
+            status="failed",
+            error=f"{exc.ename}: {exc.evalue}"[:500],
+            cell=failure.cell_index,
+            parameters=parameters,
+            spec_sha256=file_sha256(spec.file),
+            inputs=inputs,
+            outputs={str(executed.relative_to(out)): file_sha256(executed)} if executed.exists() else {},
+        )
+        raise failure from None
+    redact_secrets(executed, spec)
+    html = render_html(executed, out / f"{day.artifact}.html", title=f"Day {day.number} — {day.title}")
+    redact_secrets(html, spec)
+    outputs = {
+        str(p.relative_to(out)): file_sha256(p)
+        for p in (executed, html, out / f"{day.artifact}.json")
+        if p.exists()
+    }
+    append_record(
+        out,
+        "workbook",
+        day=day.number,
+        workbook=day.workbook,
+        status="ok",
+        parameters=parameters,
+        spec_sha256=file_sha256(spec.file),
+        inputs=inputs,
+        outputs=outputs,
+    )
+    return outputs
+
+
+def run_week(
+    project: str | Path,
+    out: str | Path,
+    days: list[int] | None = None,
+    extra_parameters: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Run the week's workbooks in order on ``project``, writing everything to ``out``.
+
+    Validates the spec and every workbook's parameters before anything runs; stops at the first
+    failing day with a WorkbookFailed naming the day, the cell and the error.
+    Returns the rendered HTML pages.
+    """
+    spec = load_spec(project)
+    out_dir = Path(out).expanduser().resolve()
+    selected = select_days(days)
+    extra = dict(extra_parameters or {})
+    plans = []
+    for day in selected:
+        workbook = workbooks_dir() / day.workbook
+        params = {"project": str(spec.root), "out": str(out_dir), "interactive": False}
+        declared = papermill.inspect_notebook(str(workbook))
+        params.update({k: v for k, v in extra.items() if k in declared})
+        check_parameters(workbook, params)
+        plans.append((day, params))
+    unused = set(extra) - {k for _, p in plans for k in p}
+    if unused:
+        raise RescueError(f"no selected workbook declares parameter(s): {', '.join(sorted(unused))}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pages = []
+    bar = tqdm(plans, unit="day", disable=not progress, desc="rescue week")
+    for day, params in bar:
+        bar.set_postfix_str(f"day {day.number}: {day.title}")
+        run_day(day, spec, out_dir, params)
+        pages.append(out_dir / f"{day.artifact}.html")
+    return pages
