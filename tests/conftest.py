@@ -1,0 +1,43 @@
+"""Shared fixtures: a fresh copy of the sample project, and spec files written from dicts."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "sample_data" / "pharma-feedback"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# fixture notebooks are inputs for the week runner's tests, not workbooks for nbval to check
+collect_ignore = ["fixtures"]
+
+
+@pytest.fixture
+def sample_project(tmp_path: Path) -> Path:
+    """A private copy of the sample project (tests may edit it)."""
+    dest = tmp_path / "pharma-feedback"
+    shutil.copytree(SAMPLE, dest)
+    return dest
+
+
+@pytest.fixture
+def sample_spec_data() -> dict[str, Any]:
+    return yaml.safe_load((SAMPLE / "rescue.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def write_spec(sample_project: Path) -> Callable[[Any], Path]:
+    """Write ``data`` as the sample copy's rescue.yaml (its files stay) and return the project folder."""
+
+    def write(data: Any) -> Path:
+        text = data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False)
+        (sample_project / "rescue.yaml").write_text(text, encoding="utf-8")
+        return sample_project
+
+    return write

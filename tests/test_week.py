@@ -1,0 +1,95 @@
+"""The week runner: parameters checked before anything runs, failures name day, cell and error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rescue import week
+from rescue.auditlog import read_log, verify_log
+from rescue.errors import RescueError, SpecError, WorkbookFailed
+from rescue.week import Day, check_parameters, run_week, select_days, workbooks_dir
+
+from .conftest import FIXTURES
+
+FIXTURE_DAYS = (
+    Day(1, "Succeeds", "ok.ipynb", "ok"),
+    Day(2, "Fails", "fails.ipynb", "fails"),
+    Day(3, "After", "after.ipynb", "after"),
+)
+
+
+@pytest.fixture
+def fixture_week(monkeypatch):
+    monkeypatch.setattr(week, "DAYS", FIXTURE_DAYS)
+    monkeypatch.setattr(week, "workbooks_dir", lambda: FIXTURES / "workbooks")
+
+
+def test_failure_names_day_cell_and_error_and_keeps_the_notebook(
+    fixture_week, sample_project, tmp_path
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(WorkbookFailed) as info:
+        run_week(sample_project, out, progress=False)
+    err = info.value
+    assert err.day == 2 and err.workbook == "fails.ipynb"
+    assert err.cell_index == 3  # the index in the workbook as written (papermill's injected cell not counted)
+    assert err.error_name == "ValueError" and err.error_value == "planted failure"
+    assert "day 2 (fails.ipynb) failed in cell 3" in str(err) and "planted failure" in str(err)
+    kept = Path(err.notebook)
+    assert kept.exists()
+    executed = nbformat.read(str(kept), as_version=4)
+    assert any(o.get("ename") == "ValueError" for c in executed.cells for o in c.get("outputs", []))
+    # day 1 ran, day 3 did not: the week stops at the failing day
+    assert (out / "ok.txt").read_text() == str(sample_project.resolve())
+    assert not (out / "after.txt").exists()
+    statuses = [(r["day"], r["status"]) for r in read_log(out) if r["event"] == "workbook"]
+    assert statuses == [(1, "ok"), (2, "failed")]
+    assert verify_log(out) == 2
+
+
+def test_days_subset_runs_only_those(fixture_week, sample_project, tmp_path) -> None:
+    out = tmp_path / "out"
+    pages = run_week(sample_project, out, days=[3, 1], progress=False)
+    assert [p.name for p in pages] == ["ok.html", "after.html"]
+    assert (out / "after.txt").exists()
+    assert (out / "notebooks" / "ok.ipynb").exists()
+
+
+def test_unknown_day_is_refused() -> None:
+    with pytest.raises(RescueError, match=r"no workbook for day\(s\) \[9\]"):
+        select_days([1, 9])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"nope": 1}, "no selected workbook declares parameter"),
+        ({"interactive": "yes please"}, "must be bool"),
+        ({"interactive": 1}, "must be bool"),
+    ],
+)
+def test_bad_parameters_are_refused_before_anything_runs(sample_project, tmp_path, extra, message) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(RescueError, match=message):
+        run_week(sample_project, out, extra_parameters=extra, progress=False)
+    assert not out.exists()
+
+
+def test_check_parameters_against_the_real_workbook() -> None:
+    day1 = workbooks_dir() / "day1_production_gap.ipynb"
+    declared = check_parameters(day1, {"project": "p", "out": "o", "interactive": False})
+    assert set(declared) == {"project", "out", "interactive"}
+    with pytest.raises(RescueError, match="must be str"):
+        check_parameters(day1, {"project": 3})
+    with pytest.raises(RescueError, match="has no parameter 'projet'"):
+        check_parameters(day1, {"projet": "p"})
+
+
+def test_bad_spec_stops_before_any_workbook(write_spec, tmp_path) -> None:
+    project = write_spec("project: x\nuse_case: y\npoc: {kind: python}\n")
+    with pytest.raises(SpecError, match="poc.path"):
+        run_week(project, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,72 @@
+"""End to end: the whole week on a copy of the sample project, with a planted secret."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rescue.artifacts import read_artifact
+from rescue.auditlog import read_log, verify_log
+from rescue.week import DAYS, run_week
+
+PLANTED = "postgres://auditor:Pl4nted-e2e-S3cret-7f3a@db.internal.example/prod"
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_week_on_the_sample_project_with_a_planted_secret(
+    sample_project: Path, tmp_path: Path, monkeypatch
+) -> None:
+    spec_file = sample_project / "rescue.yaml"
+    spec_file.write_text(
+        spec_file.read_text().replace(
+            "\neval:",
+            "\n  - {name: warehouse, kind: postgres, table: feedback, dsn: '${RESCUE_E2E_DSN}'}\n\neval:",
+            1,
+        )
+    )
+    monkeypatch.setenv("RESCUE_E2E_DSN", PLANTED)
+    sources_before = _hashes(sample_project / "sources")
+    out = tmp_path / "out"
+
+    pages = run_week(sample_project, out, progress=False)
+
+    assert [p.name for p in pages] == [f"{d.artifact}.html" for d in DAYS]
+    gap = read_artifact(out, "gap")
+    checks = {c["id"]: c for c in gap["checks"]}
+    # the secret was resolved (the check passed) ...
+    assert checks["security.credentials_available"]["status"] == "pass"
+    assert gap["verdict"] == "blocked"
+    # ... and appears in no artifact, page, executed notebook or log
+    for f in out.rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert PLANTED.encode() not in data, f
+            assert b"Pl4nted-e2e-S3cret" not in data, f
+    # the audit trail: artifact record from inside the workbook + workbook record from the runner
+    assert verify_log(out) == 2
+    events = [(r["event"], r.get("status")) for r in read_log(out)]
+    assert events == [("artifact", None), ("workbook", "ok")]
+    workbook_record = read_log(out)[-1]
+    assert set(workbook_record["outputs"]) == {"notebooks/day1_production_gap.ipynb", "gap.html", "gap.json"}
+    assert workbook_record["parameters"]["interactive"] is False
+    # the page is for a reader: no code, no parameters, nothing loaded from a network
+    html = (out / "gap.html").read_text()
+    assert "BLOCKED" in html and "Readiness by area" in html
+    assert "assess_gap" not in html and "interactive: bool" not in html
+    assert not re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=[\"']?(?:https?:)?//", html)
+    assert "data:image/png;base64" in html
+    # the audit never writes to a source
+    assert _hashes(sample_project / "sources") == sources_before
+    json.loads((out / "gap.json").read_text())
