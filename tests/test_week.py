@@ -93,3 +93,41 @@ def test_bad_spec_stops_before_any_workbook(write_spec, tmp_path) -> None:
     with pytest.raises(SpecError, match="poc.path"):
         run_week(project, tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_workbook_runs_alone_with_plain_papermill(sample_project, tmp_path) -> None:
+    """Plain `papermill day1 -p project P -p out O` runs without the runner; `rescue render` pages it."""
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from rescue.artifacts import read_artifact
+    from rescue.cli import main
+
+    out = tmp_path / "out"
+    executed = tmp_path / "day1.ipynb"
+    cmd = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(workbooks_dir() / "day1_production_gap.ipynb"),
+        str(executed),
+    ]
+    cmd += [
+        "-p",
+        "project",
+        str(sample_project),
+        "-p",
+        "out",
+        str(out),
+        "-p",
+        "interactive",
+        "False",
+        "-k",
+        "python3",
+    ]
+    subprocess.run(cmd, check=True, capture_output=True, cwd=tmp_path)
+    assert read_artifact(out, "gap")["verdict"] == "blocked"
+    result = CliRunner().invoke(main, ["render", str(executed), str(tmp_path / "gap.html")])
+    assert result.exit_code == 0 and (tmp_path / "gap.html").stat().st_size > 10_000
