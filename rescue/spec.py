@@ -156,6 +156,8 @@ class Source(_Model):
     owner: Person | None = None
     region: str | None = None
     contains_personal_data: bool | None = None
+    timeout_s: Annotated[float, Field(gt=0)] | None = Field(None, description="statement timeout")
+    sample_rows: Annotated[int, Field(gt=0)] | None = Field(None, description="rows pulled for deep checks")
 
     @field_validator("encoding")
     @classmethod

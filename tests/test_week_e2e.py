@@ -43,6 +43,7 @@ def test_week_on_the_sample_project_with_a_planted_secret(
     pages = run_week(sample_project, out, progress=False)
 
     assert [p.name for p in pages] == [f"{d.artifact}.html" for d in DAYS]
+    assert len(DAYS) >= 2
     gap = read_artifact(out, "gap")
     checks = {c["id"]: c for c in gap["checks"]}
     # the secret was resolved (the check passed) ...
@@ -54,10 +55,21 @@ def test_week_on_the_sample_project_with_a_planted_secret(
             data = f.read_bytes()
             assert PLANTED.encode() not in data, f
             assert b"Pl4nted-e2e-S3cret" not in data, f
-    # the audit trail: artifact record from inside the workbook + workbook record from the runner
-    assert verify_log(out) == 2
-    events = [(r["event"], r.get("status")) for r in read_log(out)]
-    assert events == [("artifact", None), ("workbook", "ok")]
+    # the audit trail: artifact record from inside each workbook + workbook record from the runner;
+    # day 1 runs again at the end to pick up the later days' evidence
+    events = [(r["event"], r.get("artifact") or r.get("day"), r.get("status")) for r in read_log(out)]
+    assert events == [
+        ("artifact", "gap", None), ("workbook", 1, "ok"),
+        ("artifact", "data_picture", None), ("workbook", 2, "ok"),
+        ("artifact", "gap", None), ("workbook", 1, "ok"),
+    ]  # fmt: skip
+    assert verify_log(out) == 6
+    assert (
+        checks["data_pipeline.sources_profiled"]["status"] == "fail"
+    )  # the planted warehouse is unreachable
+    picture = read_artifact(out, "data_picture")
+    warehouse = next(s for s in picture["sources"] if s["name"] == "warehouse")
+    assert warehouse["status"] == "unavailable" and warehouse["error"]["kind"] == "connection"
     workbook_record = read_log(out)[-1]
     assert set(workbook_record["outputs"]) == {"notebooks/day1_production_gap.ipynb", "gap.html", "gap.json"}
     assert workbook_record["parameters"]["interactive"] is False

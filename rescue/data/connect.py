@@ -1,0 +1,281 @@
+"""Open production sources read-only through Ibis, with a statement timeout.
+
+Every connection refuses writes at the driver level: SQLite ``mode=ro``, DuckDB ``read_only``,
+Postgres ``default_transaction_read_only``; CSV/Parquet files are only read by an in-memory DuckDB
+(files are never opened for writing); an HTTP source is fetched with GET only.
+Errors become :class:`~rescue.errors.SourceUnavailable` with a ``kind`` a person can act on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import json
+import sqlite3
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from ..errors import RescueError, SourceUnavailable
+from ..spec import Source, Spec
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class SourceError(SourceUnavailable):
+    """A source that cannot be read, with the kind of failure (missing_file, no_table, ...)."""
+
+    def __init__(self, source: str, kind: str, reason: str):
+        self.kind = kind
+        super().__init__(source, reason)
+
+
+@dataclass
+class OpenSource:
+    """A read-only connection to one source: the Ibis backend and the table expression."""
+
+    source: Source
+    backend: Any
+    table: Any
+    connect_ms: float
+    engine: str  # duckdb | sqlite | postgres
+    notes: list[str] = field(default_factory=list)
+    _cleanup: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for fn in self._cleanup:
+            with contextlib.suppress(Exception):  # closing must never mask the result
+                fn()
+
+
+def _missing(path: Path, source: Source) -> SourceError:
+    return SourceError(source.name, "missing_file", f"file not found: {path}")
+
+
+def _transcode_csv(path: Path, encoding: str, source: Source, tmpdir: Path) -> Path:
+    """DuckDB reads UTF-8; re-encode a legacy-encoded CSV into a private temporary copy."""
+    out = tmpdir / (path.stem + ".utf8.csv")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    try:
+        with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                dst.write(decoder.decode(chunk))
+                offset += len(chunk)
+            dst.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            source.name, "encoding", f"{path.name} is not valid {encoding} at byte {offset + exc.start}"
+        ) from None
+    return out
+
+
+def _guard_duckdb(con: Any, timeout_s: float) -> None:
+    # DuckDB has no statement timeout; a watchdog interrupts a query that runs too long
+    con.raw_sql("SET threads TO 2")
+    con._rescue_timeout_s = timeout_s
+
+
+def _lock_duckdb(con: Any, readable: list[Path]) -> None:
+    """Forbid every file operation except reading ``readable``, and freeze the configuration.
+
+    An in-memory DuckDB could otherwise ``COPY ... TO`` over a source file or ``ATTACH`` another one.
+    """
+    if readable:
+        paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in readable)
+        con.raw_sql(f"SET allowed_paths = [{paths}]")
+    con.raw_sql("SET enable_external_access = false")
+    con.raw_sql("SET lock_configuration = true")
+
+
+@contextmanager
+def time_limit(opened: OpenSource) -> Iterator[None]:
+    """Abort a query on ``opened`` that runs past the source's timeout (Postgres enforces it server-side)."""
+    timeout_s = getattr(opened.backend, "_rescue_timeout_s", None)
+    if opened.engine == "sqlite" and timeout_s:
+        deadline = opened.backend._rescue_deadline
+        deadline["t"] = time.monotonic() + timeout_s
+        try:
+            yield
+        finally:
+            deadline["t"] = None
+    elif opened.engine == "duckdb" and timeout_s:
+        timer = threading.Timer(timeout_s, opened.backend.con.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+    else:
+        yield
+
+
+def open_source(spec: Spec, source: Source, timeout_s: float | None = None) -> OpenSource:
+    """Connect to ``source`` read-only and return its table expression; raise SourceError if it cannot."""
+    timeout_s = timeout_s or DEFAULT_TIMEOUT_S
+    started = time.perf_counter()
+    try:
+        opened = _open(spec, source, timeout_s)
+    except SourceError:
+        raise
+    except RescueError as exc:
+        raise SourceError(source.name, "credentials", str(exc)) from None
+    except Exception as exc:
+        raise SourceError(source.name, _classify(exc), _first_line(exc)) from None
+    opened.connect_ms = (time.perf_counter() - started) * 1000
+    return opened
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _classify(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "does not exist" in text or "no such table" in text or ("not found" in text and "table" in text):
+        return "no_table"
+    if "password" in text or "authentication" in text or "role" in text:
+        return "credentials"
+    if "timeout" in text or "canceling statement" in text or "interrupt" in text:
+        return "timeout"
+    if "unicode" in text or "utf-8" in text or "encoding" in text:
+        return "encoding"
+    if any(
+        w in text
+        for w in ("connection", "could not", "refused", "resolve host", "unreachable", "name or service")
+    ):
+        return "connection"
+    return "error"
+
+
+def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
+    kind = source.kind
+    if kind in ("csv", "parquet", "sqlite", "duckdb"):
+        path = spec.path(source.location or "")
+        if not path.is_file():
+            raise _missing(path, source)
+    if kind == "csv":
+        tmp = tempfile.TemporaryDirectory(prefix="rescue-src-")
+        con = ibis.duckdb.connect()
+        _guard_duckdb(con, timeout_s)
+        notes = []
+        read_path = path
+        encoding = (source.encoding or "utf-8").lower().replace("_", "-")
+        if encoding not in ("utf-8", "utf8"):
+            read_path = _transcode_csv(path, encoding, source, Path(tmp.name))
+            notes.append(f"decoded from {source.encoding} into a private UTF-8 copy")
+        options: dict[str, Any] = {"all_varchar": True, "header": True}
+        if source.delimiter:
+            options["delim"] = source.delimiter
+        table = con.read_csv(str(read_path), table_name=f"src_{source.name.replace('-', '_')}", **options)
+        _lock_duckdb(con, [read_path])
+        return OpenSource(source, con, table, 0.0, "duckdb", notes, [con.disconnect, tmp.cleanup])
+    if kind == "parquet":
+        con = ibis.duckdb.connect()
+        _guard_duckdb(con, timeout_s)
+        table = con.read_parquet(str(path), table_name=f"src_{source.name.replace('-', '_')}")
+        _lock_duckdb(con, [path])
+        return OpenSource(source, con, table, 0.0, "duckdb", [], [con.disconnect])
+    if kind == "duckdb":
+        con = ibis.duckdb.connect(str(path), read_only=True)
+        _guard_duckdb(con, timeout_s)
+        table = _table(con, source)
+        _lock_duckdb(con, [path])
+        return OpenSource(source, con, table, 0.0, "duckdb", [], [con.disconnect])
+    if kind == "sqlite":
+        raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=timeout_s)
+        deadline = {"t": None}
+
+        def abort_when_late() -> int:
+            return 1 if deadline["t"] is not None and time.monotonic() > deadline["t"] else 0
+
+        raw.set_progress_handler(abort_when_late, 10_000)
+        con = ibis.sqlite.from_connection(raw)
+        con._rescue_deadline = deadline
+        con._rescue_timeout_s = timeout_s
+        table = _table(con, source)
+        return OpenSource(source, con, table, 0.0, "sqlite", [], [raw.close])
+    if kind == "postgres":
+        assert source.dsn is not None  # the spec requires it
+        dsn = source.dsn.resolve(f"source {source.name}")
+        options = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout_s * 1000)}"
+        con = ibis.postgres.connect(
+            **_pg_params(dsn), options=options, connect_timeout=int(max(1, timeout_s))
+        )
+        table = _table(con, source)
+        return OpenSource(source, con, table, 0.0, "postgres", [], [con.disconnect])
+    if kind == "http":
+        return _open_http(spec, source, timeout_s)
+    raise SourceError(source.name, "error", f"unsupported kind {kind}")
+
+
+def _pg_params(dsn: str) -> dict[str, Any]:
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(dsn)
+    mapping = {"host": "host", "port": "port", "user": "user", "password": "password", "dbname": "database"}
+    out: dict[str, Any] = {mapping[k]: v for k, v in params.items() if k in mapping}
+    if "port" in out:
+        out["port"] = int(out["port"])
+    return out
+
+
+def _table(con: Any, source: Source) -> Any:
+    name = source.table or ""
+    database = None
+    if "." in name:
+        database, name = name.split(".", 1)
+    try:
+        return con.table(name, database=database) if database else con.table(name)
+    except Exception as exc:
+        raise SourceError(
+            source.name, "no_table", f"table {source.table!r} not found ({_first_line(exc)})"
+        ) from None
+
+
+def _open_http(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
+    headers = {name: ref.resolve(f"source {source.name}") for name, ref in source.headers.items()}
+    request = urllib.request.Request(source.location or "", headers=headers, method="GET")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        raise SourceError(source.name, "connection", f"HTTP {exc.code} from {source.location}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise SourceError(source.name, "connection", f"cannot reach {source.location}: {exc}") from None
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise SourceError(source.name, "format", f"response is not JSON: {exc}") from None
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        data = lists[0] if len(lists) == 1 else data.get(source.table or "data")
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise SourceError(
+            source.name, "format", "expected a JSON list of records (or one list inside an object)"
+        )
+    import pandas as pd
+
+    con = ibis.duckdb.connect()
+    _guard_duckdb(con, timeout_s)
+    frame = pd.DataFrame.from_records(data)
+    name = f"src_{source.name.replace('-', '_')}"
+    con.con.register("fetched_records", frame)
+    con.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM fetched_records')
+    con.con.unregister("fetched_records")
+    table = con.table(name)
+    _lock_duckdb(con, [])
+    return OpenSource(
+        source, con, table, 0.0, "duckdb", [f"fetched {len(frame)} records over HTTP GET"], [con.disconnect]
+    )

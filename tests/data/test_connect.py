@@ -1,0 +1,208 @@
+"""Source connections: read-only for real, errors named, nothing written."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from rescue.data.connect import SourceError, open_source
+from rescue.spec import load_spec
+
+
+@pytest.fixture
+def spec(sample_project: Path):
+    return load_spec(sample_project)
+
+
+WRITES = {
+    "crm": ["CREATE TABLE hacked (a INT)", "DELETE FROM feedback", "UPDATE feedback SET body = ''"],
+    "web-form": [
+        "COPY (SELECT 1 AS a) TO '{path}'",
+        "ATTACH '{path}.db'",
+    ],  # in-memory scratch is not the source
+    "app-feedback": ["COPY (SELECT 1 AS a) TO '{path}' (FORMAT parquet)", "ATTACH '{path}.db' AS other"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_writes_through_a_source_connection_fail(spec, name: str) -> None:
+    source = next(s for s in spec.sources if s.name == name)
+    path = spec.path(source.location)
+    before = path.read_bytes()
+    opened = open_source(spec, source)
+    try:
+        assert opened.table.count().execute() > 0  # reading works
+        for sql in WRITES[name]:
+            with pytest.raises(Exception) as info:
+                opened.backend.raw_sql(sql.format(path=path))
+            assert any(
+                word in str(info.value).lower()
+                for word in ("readonly", "read-only", "read only", "permission", "disabled")
+            )
+    finally:
+        opened.close()
+    assert path.read_bytes() == before
+    assert not Path(f"{path}.db").exists()
+
+
+def test_duckdb_file_is_opened_read_only(spec, tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE tickets AS SELECT range AS id, 'text ' || range AS body FROM range(100)")
+    before = db.read_bytes()
+    source = spec.sources[0].model_copy(
+        update={"name": "wh", "kind": "duckdb", "location": str(db), "table": "tickets"}
+    )
+    opened = open_source(spec, source)
+    try:
+        assert opened.table.count().execute() == 100
+        for sql in ("INSERT INTO tickets VALUES (1, 'x')", "CREATE TABLE t2 (a INT)"):
+            with pytest.raises(Exception, match="(?i)read-only|read only"):
+                opened.backend.raw_sql(sql)
+    finally:
+        opened.close()
+    assert db.read_bytes() == before
+
+
+def _source(spec, **update):
+    return spec.sources[0].model_copy(update=update)
+
+
+@pytest.mark.parametrize(
+    ("update", "kind", "words"),
+    [
+        ({"location": "sources/nope.sqlite"}, "missing_file", "not found"),
+        ({"table": "no_such_table"}, "no_table", "no_such_table"),
+        (
+            {
+                "name": "w",
+                "kind": "csv",
+                "location": "sources/web_form_export.csv",
+                "encoding": "utf-8",
+                "delimiter": ";",
+            },
+            "encoding",
+            "",
+        ),
+        (
+            {
+                "name": "w",
+                "kind": "csv",
+                "location": "sources/web_form_export.csv",
+                "encoding": "ascii",
+                "delimiter": ";",
+            },
+            "encoding",
+            "not valid ascii at byte",
+        ),
+    ],
+)
+def test_bad_sources_raise_named_errors(spec, update, kind, words) -> None:
+    with pytest.raises(SourceError) as info:
+        opened = open_source(spec, _source(spec, **update))
+        try:  # some drivers only fail on the first read
+            opened.table.count().execute()
+        finally:
+            opened.close()
+    assert info.value.kind == kind, info.value
+    assert words in str(info.value)
+
+
+def test_legacy_encoding_is_decoded(spec) -> None:
+    source = next(s for s in spec.sources if s.name == "web-form")
+    opened = open_source(spec, source)
+    try:
+        frame = opened.table.to_pandas()
+    finally:
+        opened.close()
+    assert len(frame) == 305 and "decoded from cp1252" in opened.notes[0]
+    assert frame["comment"].str.contains("\u2019").any()  # the real curly apostrophes survive
+
+
+def test_wrong_postgres_dsn_is_a_connection_error(spec, monkeypatch) -> None:
+    monkeypatch.setenv("RESCUE_BAD_DSN", "postgresql://nobody:pw@127.0.0.1:1/none")
+    source = _source(spec, name="pg", kind="postgres", location=None, table="t", dsn=spec.sources[0].dsn)
+    from rescue.spec import SecretRef
+
+    source = source.model_copy(update={"dsn": SecretRef("RESCUE_BAD_DSN")})
+    with pytest.raises(SourceError) as info:
+        open_source(spec, source, timeout_s=3)
+    assert info.value.kind == "connection"
+    assert "pw@" not in str(info.value)
+
+
+def test_unset_secret_is_a_credentials_error(spec, monkeypatch) -> None:
+    from rescue.spec import SecretRef
+
+    monkeypatch.delenv("RESCUE_UNSET_DSN", raising=False)
+    source = _source(spec, name="pg", kind="postgres", location=None, table="t").model_copy(
+        update={"dsn": SecretRef("RESCUE_UNSET_DSN")}
+    )
+    with pytest.raises(SourceError) as info:
+        open_source(spec, source)
+    assert info.value.kind == "credentials" and "RESCUE_UNSET_DSN" in str(info.value)
+
+
+class _Api(BaseHTTPRequestHandler):
+    records: ClassVar[list[dict]] = [
+        {"id": i, "text": f"review {i} &amp; more", "email": f"p{i}@example.org"} for i in range(30)
+    ]
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/feedback"):
+            if self.headers.get("Authorization") != "Bearer t0ken-value":
+                self.send_response(401)
+                self.end_headers()
+                return
+            body = json.dumps({"data": self.records, "next": None}).encode()
+            self.send_response(200)
+        else:
+            body = b"{"
+            self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        raise AssertionError("the audit sent a POST to a source")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_http_source_with_header_from_env(spec, api, monkeypatch) -> None:
+    from rescue.spec import SecretRef
+
+    monkeypatch.setenv("RESCUE_API_TOKEN", "Bearer t0ken-value")
+    source = _source(spec, name="api", kind="http", location=f"{api}/feedback", table=None).model_copy(
+        update={"headers": {"Authorization": SecretRef("RESCUE_API_TOKEN")}}
+    )
+    opened = open_source(spec, source)
+    try:
+        assert opened.table.count().execute() == 30
+    finally:
+        opened.close()
+    monkeypatch.setenv("RESCUE_API_TOKEN", "Bearer wrong")
+    with pytest.raises(SourceError, match="HTTP 401"):
+        open_source(spec, source)
+    bad = copy.copy(source).model_copy(update={"location": f"{api}/broken"})
+    with pytest.raises(SourceError) as info:
+        open_source(spec, bad)
+    assert info.value.kind == "format"
