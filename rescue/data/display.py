@@ -96,8 +96,8 @@ def findings_markdown(picture: dict[str, Any]) -> str:
         if s["status"] != "ok":
             continue
         text_cols = {n: c for n, c in s["profile"].items() if c["type"] == "text"}
-        rows = s["sampled_rows"] or s["rows"] or 1
         for name, c in text_cols.items():
+            rows = c.get("checked_rows") or s["sampled_rows"] or s["rows"] or 1
             parts = []
             if c["html_entities"]:
                 parts.append(f"{c['html_entities'] / rows:.0%} HTML entities")

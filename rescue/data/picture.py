@@ -121,7 +121,7 @@ def profile_source(
         else:
             entry["rows"] = rel.rows
         entry["profile"] = columns
-        entry["duplicate_rows"] = duplicate_rows(rel)
+        entry["duplicate_rows"] = duplicate_rows(rel, list(columns))
         for name, declared in (
             ("id_column", source.id_column),
             ("text_column", source.text_column),

@@ -82,7 +82,7 @@ def test_rates_are_between_zero_and_one() -> None:
 def test_duplicates_and_keys() -> None:
     frame = pd.DataFrame({"id": [1, 2, 2, 3, None], "v": ["a", "b", "b", "c", "d"]})
     rel = _relation(frame)
-    assert duplicate_rows(rel) == 1
+    assert duplicate_rows(rel, ["id", "v"]) == 1
     key = key_profile(rel, "id")
     assert key == {"column": "id", "non_null": 4, "distinct": 3, "duplicates": 1, "nulls": 1, "unique": False}
 
@@ -105,3 +105,16 @@ def test_tiny_tables(rows: int) -> None:
     frame = pd.DataFrame({"text": ["x"] * rows}, dtype="string")
     cols = profile_columns(_relation(frame), ibis.schema({"text": "string"}))
     assert cols["text"]["nulls"] == 0
+
+
+def test_large_tables_run_text_checks_on_a_sample(monkeypatch) -> None:
+    import rescue.data.profile as profile
+
+    frame = pd.DataFrame({"text": ["I&#039;m ok", "plain", "N/A", "caf\u00c3\u00a9"] * 2500})
+    monkeypatch.setattr(profile, "TEXT_CHECK_ROWS", 2000)
+    cols = profile_columns(_relation(frame), ibis.schema({"text": "string"}))["text"]
+    assert 1500 < cols["checked_rows"] < 2500  # a seeded Bernoulli sample of about 2000 rows
+    assert cols["nulls"] == 0 and cols["distinct"] == 4  # full-table statistics still see every row
+    share = cols["html_entities"] / cols["checked_rows"]
+    assert 0.2 < share < 0.3  # a quarter of the rows, estimated from the sample
+    assert 0 <= cols["issue_rate"] <= 1
