@@ -43,7 +43,16 @@ INFER_SHARE = 0.8  # a text column is "meant to be" numbers/dates when this shar
 EXACT_LIMIT = 2_000_000  # exact distinct counts and quantiles up to this many rows, approximate above
 TEXT_CHECK_ROWS = 1_000_000  # above this, the regex/parse checks run on a seeded sample of about this size
 # the text checks that read every character; the rest (nulls, distinct, lengths, ranges) always see every row
-SAMPLED_STATS = {"blanks", "placeholders", "html_entities", "markup", "mojibake", "numeric_like", "date_like", "sample_nulls"}
+SAMPLED_STATS = {
+    "blanks",
+    "placeholders",
+    "html_entities",
+    "markup",
+    "mojibake",
+    "numeric_like",
+    "date_like",
+    "sample_nulls",
+}
 DEFAULT_SAMPLE_ROWS = 200_000  # rows pulled from a database source for the deep checks
 
 
@@ -139,14 +148,26 @@ def _column_aggregates(name: str, kind: str, exact: bool) -> list[tuple[str, str
         aggs += [
             ("sample_nulls", f"count(*) - count({c})"),
             ("blanks", f"count_if(CASE WHEN {n} <= 256 THEN {t} = '' ELSE false END)"),
-            ("placeholders", f"count_if(CASE WHEN {n} <= 32 THEN regexp_full_match(lower({t}), {_lit(PLACEHOLDER_RE)}) ELSE false END)"),
+            (
+                "placeholders",
+                f"count_if(CASE WHEN {n} <= 32 THEN regexp_full_match(lower({t}), {_lit(PLACEHOLDER_RE)}) ELSE false END)",
+            ),
             ("len_min", f"min({n})"),
             ("len_max", f"max({n})"),
             ("len_mean", f"avg({n})"),
             ("len_q", f"{quant}({n}, [0.05, 0.5, 0.95])"),
-            ("html_entities", f"count_if(CASE WHEN contains({c}, ';') THEN regexp_matches({c}, {_lit(HTML_ENTITY_RE)}) ELSE false END)"),
-            ("markup", f"count_if(CASE WHEN contains({c}, '>') THEN regexp_matches({c}, {_lit(MARKUP_RE)}) ELSE false END)"),
-            ("mojibake", f"count_if(CASE WHEN {markers} THEN regexp_matches({c}, {_lit(MOJIBAKE_RE)}) ELSE false END)"),
+            (
+                "html_entities",
+                f"count_if(CASE WHEN contains({c}, ';') THEN regexp_matches({c}, {_lit(HTML_ENTITY_RE)}) ELSE false END)",
+            ),
+            (
+                "markup",
+                f"count_if(CASE WHEN contains({c}, '>') THEN regexp_matches({c}, {_lit(MARKUP_RE)}) ELSE false END)",
+            ),
+            (
+                "mojibake",
+                f"count_if(CASE WHEN {markers} THEN regexp_matches({c}, {_lit(MOJIBAKE_RE)}) ELSE false END)",
+            ),
             ("line_breaks", f"count_if(contains({c}, chr(13)) OR contains({c}, chr(10)))"),
             (
                 "numeric_like",
@@ -191,7 +212,9 @@ def profile_columns(rel: Relation, schema: ibis.Schema) -> dict[str, dict[str, A
     for name, kind in kinds.items():
         for stat, sql in _column_aggregates(name, kind, exact):
             (sampled if sample and stat in SAMPLED_STATS else full).append((name, stat, sql))
-    columns: dict[str, dict[str, Any]] = {name: {"type": kinds[name], "dtype": str(schema[name])} for name in kinds}
+    columns: dict[str, dict[str, Any]] = {
+        name: {"type": kinds[name], "dtype": str(schema[name])} for name in kinds
+    }
     # Bernoulli sampling streams (no materialised reservoir); the seed keeps it repeatable
     percent = 100.0 * TEXT_CHECK_ROWS / rel.rows if rel.rows else 100.0
     sample_from = f"{rel.from_sql} USING SAMPLE {percent:.6f} PERCENT (bernoulli, 7)"
