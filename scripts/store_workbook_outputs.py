@@ -6,6 +6,7 @@ other cell is stored clean. Run after changing a workbook: ``python scripts/stor
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def store(path: Path) -> int:
 
 
 def main() -> int:
+    # the same empty start as the test session (tests/conftest.py): days run in order from nothing
+    shutil.rmtree(WORKBOOKS.parent / "out" / "jupyter" / "pharma-feedback", ignore_errors=True)
     for path in sorted(WORKBOOKS.glob("*.ipynb")):
         print(f"{path.name}: stored outputs of {store(path)} checked cell(s)")
     return 0

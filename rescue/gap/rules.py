@@ -100,6 +100,12 @@ def artifact_value(
         return Outcome("unknown", f"{artifact}.json has no {pointer}", inputs, f"day {day}")
     if measured is None:
         return Outcome("unknown", f"{artifact}.json {pointer} is empty", inputs, f"day {day}")
+    if isinstance(measured, list):  # a list of names (e.g. sources) compares by its length
+        names = ", ".join(map(str, measured))
+        ok = _OPS[op](len(measured), bound)
+        return Outcome(
+            "pass" if ok else "fail", f"{len(measured)} found{': ' + names if names else ''}", inputs
+        )
     ok = _OPS[op](measured, bound)
     return Outcome(
         "pass" if ok else "fail", f"measured {measured} {op} {bound} is {'true' if ok else 'false'}", inputs

@@ -243,3 +243,13 @@ def test_a_broken_catalogue_is_refused(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(SpecError, match="no_such_rule"):
         load_catalogue(bad)
+
+
+@pytest.mark.parametrize(("names", "status"), [([], "pass"), (["web-form"], "fail")])
+def test_artifact_lists_compare_by_length(sample_project: Path, names, status) -> None:
+    ctx = Context(
+        spec=load_spec(sample_project), artifacts={"data_picture": {"summary": {"undeclared": names}}}
+    )
+    outcome = artifact_value(ctx, "data_picture", 2, "/summary/undeclared", "==", value=0)
+    assert outcome.status == status
+    assert ("web-form" in outcome.evidence) == bool(names)

@@ -1,0 +1,617 @@
+"""How fast, and in how much memory, does rescue profile a big production-like table?
+
+Reference (the issue's targets and the peer):
+
+- rescue's ``profile_source`` on a 10M-row x 20-column Parquet table in under 15 s and under 1.5 GB
+  peak memory on 2 cores;
+- side by side, ydata-profiling in minimal mode (``ProfileReport(df, minimal=True).to_json()``) on the
+  first 1M rows of the same table, against rescue on the same 1M-row slice: rescue at least 20x faster.
+
+The table is generated deterministically (seeded numpy/pyarrow, one row group at a time, so generation
+stays well under 2 GB) and cached in ``benchmarks/.cache/``: an int64 id, two timestamps (one with
+1900-01-01 placeholders), five numeric columns with nulls and twelve text columns (categorical codes,
+free-text reviews with HTML entities, mojibake, markup, line breaks and placeholders, numbers and dates
+written as text, e-mail addresses in about 1% of one column).
+
+Every profiling run is a fresh subprocess, so its peak resident memory (``ru_maxrss`` from ``wait4``)
+is its own. rescue runs in this venv; ydata-profiling cannot share it (it pins pandas < 3 and
+numpy < 2.4), so the benchmark installs it into ``benchmarks/.venv-peer`` itself on first use and runs
+it there; if that install fails the reason is printed and rescue's figures still are. Only the
+profiling call is timed (never imports, the parquet read or the pandas conversion). Nothing here
+asserts on a time: it prints measured ratios.
+
+    .venv/bin/python benchmarks/profile_bench.py [--rows 10000000] [--peer-rows 1000000] [--repeats 3]
+                                                 [--skip-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+PEER_VENV = HERE / ".venv-peer"
+GENERATOR_VERSION = 1  # bump when the generated data changes, so the cache is rebuilt
+SEED = 20240611
+ROW_GROUP = 500_000
+TARGET_SECONDS = 15.0
+TARGET_PEAK_MB = 1500.0
+TARGET_PEER_RATIO = 20.0
+TEXT_COLUMN = "review"
+TIMESTAMP_COLUMN = "created_at"
+
+# --- the data ---------------------------------------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+COMMON_WORDS = _words("""
+the i and it to a was my for of this have is in with been on that but after had me not so
+no side effects taking medication day first years months weeks now started felt feel better
+worse pain doctor took dose mg pill pills night sleep tired anxiety depression headache
+nausea weight gain lost great good bad terrible amazing works worked working help helped
+helps life would recommend anyone tried than more less very really just like also only
+time every morning back again since some much because about when from all after before
+2 3 5 10 20 30 50 100 2012 2015 10mg 20mg 50mg 1 month 6 week year nothing worst best
+stopped start could can will did does get got were they he she we you your our their
+prescribed insurance pharmacy refill order delivery package arrived late support called
+""")
+SYLLABLES = _words("ba be bi bo bu ca co cu da de di do fa fe fi la le li lo ma me mi mo na ne ni no pa pe")
+SYLLABLES += _words("pi po ra re ri ro sa se si so ta te ti to va ve vi xa za ze zo tion ment ness ly er")
+# (token, probability per word): a few percent of reviews carry entities, mojibake, markup, CR/LF
+SPECIAL_TOKENS = [
+    ("don&#039;t", 0.0003),
+    ("it&#039;s", 0.0003),
+    ("I&#039;ve", 0.0002),
+    ("R&amp;D", 0.0001),
+    ("&amp;", 0.0002),
+    ("&quot;miracle&quot;", 0.0001),
+    ("itâ€™s", 0.0002),
+    ("donâ€™t", 0.0001),
+    ("naÃ¯ve", 0.0001),
+    ("<br />", 0.0003),
+    ("\r\n", 0.0005),
+]
+FIRST_NAMES = _words("james mary john patricia robert jennifer michael linda david susan sarah tom anna")
+LAST_NAMES = _words("smith jones taylor brown williams wilson johnson davies patel wright walker")
+DOMAINS = _words("gmail.com outlook.com yahoo.co.uk example.org nhs.net btinternet.com")
+NOTES = [
+    "called back",
+    "no answer",
+    "left voicemail",
+    "escalated to team lead",
+    "refund issued",
+    "waiting on pharmacy",
+    "resolved",
+    "customer satisfied",
+    "duplicate ticket",
+    "see previous case",
+]
+COUNTRIES = _words("GB FR DE ES IT NL BE IE PT PL SE DK NO FI AT CH US CA AU NZ")
+STATUSES = ["open", "closed", "pending", "escalated", "N/A", "-", "", "unknown"]
+STATUS_P = [0.30, 0.45, 0.10, 0.05, 0.04, 0.03, 0.02, 0.01]
+CHANNELS = ["web", "app", "phone", "email", "store", "partner"]
+LANGUAGES = ["en", "en-GB", "fr", "de", "es", "it", "nl"]
+CURRENCIES = ["GBP", "EUR", "USD", "CHF"]
+NOT_NUMBERS = ["approx 12", "twelve", "n.a.", "£45", "TBD", "see note", "12-15", "?"]
+NOT_DATES = ["unknown", "TBD", "soon", "0000-00-00", "last week", "N/A"]
+
+
+def _vocabulary() -> tuple[pa.Array, np.ndarray, float]:
+    """Review words (common words then made-up ones, Zipf-weighted) plus the rare messy tokens."""
+    rng = np.random.default_rng([SEED, 0])
+    common = list(dict.fromkeys(COMMON_WORDS))
+    made_up = sorted(
+        {"".join(rng.choice(SYLLABLES, size=rng.integers(2, 5))) for _ in range(3000)} - set(common)
+    )
+    rng.shuffle(made_up)
+    zipf_common = 1.0 / (np.arange(len(common)) + 5.0)
+    zipf_rare = 1.0 / (np.arange(len(made_up)) + 20.0)
+    rest = 1 - sum(p for _, p in SPECIAL_TOKENS)
+    probs = np.concatenate(
+        [
+            zipf_common / zipf_common.sum() * 0.85 * rest,  # everyday words
+            zipf_rare / zipf_rare.sum() * 0.15 * rest,  # drug names, typos, rare words
+            [p for _, p in SPECIAL_TOKENS],
+        ]
+    )
+    tokens = common + made_up + [t for t, _ in SPECIAL_TOKENS]
+    mean_len = float(np.dot(probs, [len(t) + 1 for t in tokens]))
+    return pa.array(tokens, pa.string()), probs, mean_len
+
+
+def _join_words(rng: np.random.Generator, vocab: tuple[pa.Array, np.ndarray, float], counts: np.ndarray):
+    tokens, probs, _ = vocab
+    offsets = np.zeros(len(counts) + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    ids = rng.choice(len(probs), size=int(offsets[-1]), p=probs).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), tokens.take(pa.array(ids)))
+    return pc.binary_join(lists, " ")
+
+
+def _replace(arr: pa.Array, mask: np.ndarray, value: str | None) -> pa.Array:
+    return pc.if_else(pa.array(mask), pa.scalar(value, pa.string()), arr)
+
+
+def _pick(rng: np.random.Generator, values: list[str], n: int, p: list[float] | None = None) -> pa.Array:
+    return pa.array(values, pa.string()).take(pa.array(rng.choice(len(values), size=n, p=p)))
+
+
+def _nullable(values: np.ndarray, rng: np.random.Generator, null_share: float) -> pa.Array:
+    return pa.array(values, mask=rng.random(len(values)) < null_share)
+
+
+def _row_group(index: int, start: int, n: int, vocab: tuple[pa.Array, np.ndarray, float]) -> pa.Table:
+    """Rows ``start .. start+n`` of the table; a function of (SEED, index) only, so fully deterministic."""
+    rng = np.random.default_rng([SEED, 1, index])
+    cols: dict[str, pa.Array] = {}
+    cols["id"] = pa.array(np.arange(start, start + n, dtype=np.int64) + 1_000_000_000)
+
+    # timestamps: 2015-01-01 .. 2025-06-30; created_at has 0.5% 1900-01-01 placeholders
+    lo, hi = (
+        np.datetime64("2015-01-01", "s").astype(np.int64),
+        np.datetime64("2025-06-30", "s").astype(np.int64),
+    )
+    created = rng.integers(lo, hi, size=n)
+    created[rng.random(n) < 0.005] = np.datetime64("1900-01-01", "s").astype(np.int64)
+    cols["created_at"] = pa.array(created.astype("datetime64[s]").astype("datetime64[us]"))
+    updated = created + rng.exponential(86_400 * 20, size=n).astype(np.int64)
+    cols["updated_at"] = _nullable(updated.astype("datetime64[s]").astype("datetime64[us]"), rng, 0.05)
+
+    # numbers with nulls
+    cols["rating"] = _nullable(rng.integers(1, 11, size=n), rng, 0.02)
+    cols["price"] = _nullable(np.round(rng.lognormal(3.0, 1.0, size=n), 2), rng, 0.03)
+    quantity = rng.poisson(1.5, size=n)
+    cols["quantity"] = _nullable(quantity.astype(np.int64), rng, 0.01)
+    discount = np.where(rng.random(n) < 0.6, 0.0, np.round(rng.uniform(0, 0.5, size=n), 3))
+    cols["discount"] = _nullable(discount, rng, 0.10)
+    cols["useful_count"] = _nullable(rng.negative_binomial(1, 0.05, size=n).astype(np.int64), rng, 0.005)
+
+    # free text: reviews of ~100..600 characters (mean ~170), then placeholders, blanks and nulls
+    _, _, mean_word = vocab
+    target = np.clip(100 + rng.gamma(1.5, 45.0, size=n), 100, 600)
+    review = _join_words(rng, vocab, np.maximum(3, np.round(target / mean_word)).astype(np.int32))
+    review = pc.utf8_slice_codeunits(review, 0, 600)
+    u = rng.random(n)
+    for lo_u, hi_u, value in ((0, 0.01, None), (0.01, 0.015, ""), (0.015, 0.018, " "), (0.018, 0.025, "N/A")):
+        review = _replace(review, (u >= lo_u) & (u < hi_u), value)
+    review = _replace(review, (u >= 0.025) & (u < 0.03), "-")
+    cols["review"] = review
+    title = _join_words(rng, vocab, rng.integers(2, 7, size=n).astype(np.int32))
+    cols["title"] = _replace(title, rng.random(n) < 0.04, None)
+
+    # categorical codes
+    cols["country"] = _replace(_pick(rng, COUNTRIES, n), rng.random(n) < 0.01, None)
+    cols["status"] = _pick(rng, STATUSES, n, STATUS_P)
+    sku = pc.utf8_lpad(pa.array(rng.zipf(1.3, size=n) % 20_000).cast(pa.string()), 5, "0")
+    cols["product_code"] = pc.binary_join_element_wise("SKU-", sku, "")
+    cols["channel"] = _replace(_pick(rng, CHANNELS, n), rng.random(n) < 0.02, "")
+
+    # short agent notes; about 1% name an e-mail address
+    notes = _replace(_pick(rng, NOTES, n), rng.random(n) < 0.5, None)
+    email = pc.binary_join_element_wise(
+        "please reply to ",
+        _pick(rng, FIRST_NAMES, n),
+        ".",
+        _pick(rng, LAST_NAMES, n),
+        pa.array(rng.integers(1, 100, size=n)).cast(pa.string()),
+        "@",
+        _pick(rng, DOMAINS, n),
+        "",
+    )
+    cols["agent_note"] = pc.if_else(pa.array(rng.random(n) < 0.01), email, notes)
+
+    # numbers written as text: mostly numeric, some not
+    amount = pa.array(np.round(rng.lognormal(3.5, 1.2, size=n), 2)).cast(pa.string())
+    whole = pa.array(rng.integers(0, 5000, size=n)).cast(pa.string())
+    amount = pc.if_else(pa.array(rng.random(n) < 0.3), whole, amount)
+    amount = pc.if_else(pa.array(rng.random(n) < 0.03), _pick(rng, NOT_NUMBERS, n), amount)
+    u = rng.random(n)
+    amount = _replace(_replace(amount, u < 0.02, None), (u >= 0.02) & (u < 0.03), "")
+    cols["amount_text"] = amount
+
+    # dates written as text ("December 24, 2012"), some ISO, some not dates at all
+    day = pa.array(rng.integers(lo, hi, size=n).astype("datetime64[s]"))
+    dates = pc.if_else(
+        pa.array(rng.random(n) < 0.05),
+        pc.strftime(day, format="%Y-%m-%d"),
+        pc.strftime(day, format="%B %d, %Y"),
+    )
+    dates = pc.if_else(pa.array(rng.random(n) < 0.02), _pick(rng, NOT_DATES, n), dates)
+    u = rng.random(n)
+    cols["order_date_text"] = _replace(_replace(dates, u < 0.03, None), (u >= 0.03) & (u < 0.05), "")
+
+    store = pc.utf8_lpad(pa.array(rng.integers(1, 400, size=n)).cast(pa.string()), 4, "0")
+    cols["store_code"] = _replace(pc.binary_join_element_wise("ST-", store, ""), rng.random(n) < 0.02, "-")
+    cols["language"] = _pick(rng, LANGUAGES, n, [0.5, 0.2, 0.1, 0.08, 0.06, 0.04, 0.02])
+    cols["currency"] = _replace(
+        _pick(rng, CURRENCIES, n, [0.5, 0.3, 0.15, 0.05]), rng.random(n) < 0.005, None
+    )
+    return pa.table(cols)
+
+
+def ensure_table(rows: int) -> Path:
+    """The cached big table, generated one row group at a time on first use."""
+    path = CACHE / f"big-{rows}-v{GENERATOR_VERSION}.parquet"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    print(f"generating {rows:,} rows into {path} (once; cached) ...", flush=True)
+    started = time.perf_counter()
+    vocab = _vocabulary()
+    partial = path.with_suffix(".partial")
+    writer = None
+    try:
+        for index, start in enumerate(range(0, rows, ROW_GROUP)):
+            table = _row_group(index, start, min(ROW_GROUP, rows - start), vocab)
+            if writer is None:
+                writer = pq.ParquetWriter(partial, table.schema, compression="snappy")
+            writer.write_table(table, row_group_size=ROW_GROUP)
+            del table
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(partial, path)
+    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def ensure_head(big: Path, rows: int) -> Path:
+    """The first ``rows`` rows of ``big`` as their own parquet file (cached)."""
+    path = CACHE / f"{big.stem}-head-{rows}.parquet"
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    source = pq.ParquetFile(big)
+    with pq.ParquetWriter(partial, source.schema_arrow, compression="snappy") as writer:
+        left = rows
+        for batch in source.iter_batches(batch_size=ROW_GROUP):
+            if left <= 0:
+                break
+            batch = batch.slice(0, left)
+            writer.write_table(pa.Table.from_batches([batch]), row_group_size=ROW_GROUP)
+            left -= batch.num_rows
+    os.replace(partial, path)
+    return path
+
+
+def describe(path: Path) -> str:
+    meta = pq.ParquetFile(path).metadata
+    raw = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return (
+        f"{meta.num_rows:,} rows x {meta.num_columns} columns, {meta.num_row_groups} row groups, "
+        f"{path.stat().st_size / 1e9:.2f} GB on disk (snappy), {raw / 1e9:.2f} GB uncompressed"
+    )
+
+
+# --- running one profile in its own process ---------------------------------------------------------
+
+RESCUE_CHILD = r"""
+import json, sys, time
+from datetime import date
+from pathlib import Path
+
+def hwm_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+from rescue.spec import load_spec
+from rescue.data import picture
+from rescue.data.picture import profile_source
+
+# time the phases of profile_source by wrapping the helpers it calls (negligible overhead)
+phases = {}
+def timed(name, fn):
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
+    return wrapper
+for name in ("open_source", "deep_relation", "profile_columns", "_server_pass", "duplicate_rows",
+             "key_profile", "_ids", "freshness", "_text_hashes", "scan_columns", "probe_latency"):
+    if callable(getattr(picture, name, None)):
+        setattr(picture, name, timed(name, getattr(picture, name)))
+
+spec = load_spec(Path(sys.argv[1]))
+baseline = hwm_mb()
+started = time.perf_counter()
+entry, _ = profile_source(spec, spec.sources[0], date.today(), probes=15)
+elapsed = time.perf_counter() - started
+Path(sys.argv[2]).write_text(json.dumps({"elapsed_s": elapsed, "baseline_mb": baseline, "status": entry["status"],
+                  "error": entry["error"], "rows": entry["rows"], "phases": phases}))
+"""
+
+PEER_CHILD = r"""
+import json, sys, time, warnings
+from pathlib import Path
+warnings.filterwarnings("ignore")
+
+def hwm_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+import pandas as pd
+import pyarrow.parquet as pq
+import ydata_profiling
+from ydata_profiling import ProfileReport
+
+df = pq.read_table(sys.argv[1]).to_pandas()  # not timed
+baseline = hwm_mb()
+started = time.perf_counter()
+report = ProfileReport(df, minimal=True, progress_bar=False)
+out = report.to_json()
+elapsed = time.perf_counter() - started
+Path(sys.argv[2]).write_text(json.dumps({"elapsed_s": elapsed, "baseline_mb": baseline, "rows": len(df), "json_chars": len(out),
+                  "version": ydata_profiling.__version__, "pandas": pd.__version__}))
+"""
+
+
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``cmd`` plus a result-file argument; return the JSON it wrote (or its error) and its peak RSS.
+
+    The peak is the child's own ``ru_maxrss`` from ``wait4``. The result goes through a file, not
+    stdout, which DuckDB's progress bar shares.
+    """
+    with tempfile.TemporaryDirectory(prefix="rescue-bench-out-") as tmp, tempfile.TemporaryFile() as log:
+        result = Path(tmp) / "result.json"
+        proc = subprocess.Popen([*cmd, str(result)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+        if proc.returncode == 0 and result.exists():
+            return {**json.loads(result.read_text()), "peak_mb": peak_mb}
+        log.seek(0)
+        tail = "\n".join(log.read().decode(errors="replace").strip().splitlines()[-15:])
+        return {"failed": f"exit {proc.returncode}: {tail[-3000:]}", "peak_mb": peak_mb}
+
+
+def write_project(directory: Path, parquet: Path) -> Path:
+    """A minimal audit project whose one source is ``parquet``."""
+    source = {
+        "name": "big",
+        "kind": "parquet",
+        "location": str(parquet),
+        "id_column": "id",
+        "text_column": TEXT_COLUMN,
+        "timestamp_column": TIMESTAMP_COLUMN,
+    }
+    spec = {
+        "project": "bench",
+        "use_case": "benchmark",
+        "poc": {"kind": "predictions", "path": "poc.csv"},
+        "sources": [source],
+    }
+    (directory / "rescue.yaml").write_text(json.dumps(spec, indent=2))  # JSON is YAML
+    (directory / "poc.csv").write_text("id,prediction\n")
+    return directory
+
+
+def run_rescue(parquet: Path, repeats: int) -> list[dict[str, Any]]:
+    runs = []
+    for i in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="rescue-bench-") as tmp:
+            project = write_project(Path(tmp), parquet)
+            run = run_child([sys.executable, "-c", RESCUE_CHILD, str(project)])
+        runs.append(run)
+        if "failed" in run:
+            print(f"  run {i + 1}: FAILED ({run['failed']})", flush=True)
+            break
+        note = "" if run["status"] == "ok" else f"  status {run['status']}: {run['error']}"
+        print(f"  run {i + 1}: {run['elapsed_s']:.2f} s, peak {run['peak_mb']:.0f} MB{note}", flush=True)
+    return runs
+
+
+# --- the peer, in its own venv ----------------------------------------------------------------------
+
+
+def _peer_python() -> Path:
+    return PEER_VENV / "bin" / "python"
+
+
+def _peer_importable() -> str | None:
+    probe = "import ydata_profiling, pandas, numpy; print(ydata_profiling.__version__, pandas.__version__, numpy.__version__)"
+    if not _peer_python().exists():
+        return None
+    result = subprocess.run(
+        [str(_peer_python()), "-c", probe], capture_output=True, text=True, env=_peer_env()
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _peer_env() -> dict[str, str]:
+    # no telemetry call (there is no network here, and it must not be in the timing either)
+    return {**os.environ, "YDATA_PROFILING_NO_ANALYTICS": "True", "MPLBACKEND": "Agg"}
+
+
+def ensure_peer() -> tuple[Path | None, str]:
+    """ydata-profiling in ``benchmarks/.venv-peer``, installed on first use. Returns (python, outcome)."""
+    versions = _peer_importable()
+    if versions:
+        return (
+            _peer_python(),
+            "already installed in benchmarks/.venv-peer (ydata-profiling, pandas, numpy: {})".format(
+                versions.replace(" ", ", ")
+            ),
+        )
+    print("installing ydata-profiling into benchmarks/.venv-peer (once) ...", flush=True)
+    started = time.perf_counter()
+    if PEER_VENV.exists():
+        shutil.rmtree(PEER_VENV)
+    steps = [
+        [sys.executable, "-m", "venv", str(PEER_VENV)],
+        [
+            str(_peer_python()),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "ydata-profiling",
+            "pyarrow",
+        ],
+    ]
+    for step in steps:
+        try:
+            result = subprocess.run(step, capture_output=True, text=True, timeout=1800)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return None, f"install failed: {' '.join(step[:4])}: {exc}"
+        if result.returncode != 0:
+            tail = "\n    ".join((result.stderr or result.stdout).strip().splitlines()[-8:])
+            return None, f"install failed: {' '.join(step[:4])} exited {result.returncode}:\n    {tail}"
+    versions = _peer_importable()
+    if not versions:
+        return None, "installed, but `import ydata_profiling` fails in benchmarks/.venv-peer"
+    took = time.perf_counter() - started
+    return _peer_python(), "installed now in {:.0f} s (ydata-profiling, pandas, numpy: {})".format(
+        took, versions.replace(" ", ", ")
+    )
+
+
+def run_peer(python: Path, parquet: Path, repeats: int) -> list[dict[str, Any]]:
+    runs = []
+    for i in range(repeats):
+        run = run_child([str(python), "-c", PEER_CHILD, str(parquet)], env=_peer_env())
+        runs.append(run)
+        if "failed" in run:
+            print(f"  run {i + 1}: FAILED ({run['failed']})", flush=True)
+            break
+        print(f"  run {i + 1}: {run['elapsed_s']:.2f} s, peak {run['peak_mb']:.0f} MB", flush=True)
+    return runs
+
+
+# --- report -----------------------------------------------------------------------------------------
+
+
+def label(rows: int) -> str:
+    if rows % 1_000_000 == 0:
+        return f"{rows // 1_000_000}M"
+    if rows % 1_000 == 0:
+        return f"{rows // 1_000}k"
+    return f"{rows:,}"
+
+
+def summary(runs: list[dict[str, Any]]) -> tuple[float, float] | None:
+    """(median seconds, highest peak MB) over the runs that finished, or None."""
+    done = [r for r in runs if "failed" not in r]
+    if not done:
+        return None
+    return statistics.median(r["elapsed_s"] for r in done), max(r["peak_mb"] for r in done)
+
+
+def phase_lines(runs: list[dict[str, Any]]) -> list[str]:
+    done = [r for r in runs if "failed" not in r and r.get("phases")]
+    if not done:
+        return []
+    names = list(done[0]["phases"])
+    medians = {n: statistics.median(r["phases"].get(n, 0.0) for r in done) for n in names}
+    total = statistics.median(r["elapsed_s"] for r in done)
+    parts = [f"{n.lstrip('_')} {s:.2f}" for n, s in sorted(medians.items(), key=lambda kv: -kv[1])]
+    other = total - sum(medians.values())
+    return [f"    phases (median s): {', '.join(parts)}, other {other:.2f}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--peer-rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-peer", action="store_true")
+    args = parser.parse_args()
+
+    big = ensure_table(args.rows)
+    print(f"table: {describe(big)}", flush=True)
+    print(f"  cached at {big}")
+    print(f"rescue on {label(args.rows)} rows ({args.repeats} runs, a fresh process each):", flush=True)
+    big_runs = run_rescue(big, args.repeats)
+
+    peer_rows = min(args.peer_rows, args.rows)
+    head = ensure_head(big, peer_rows)
+    head_runs: list[dict[str, Any]] = []
+    peer_runs: list[dict[str, Any]] = []
+    peer_outcome = "skipped (--skip-peer)"
+    if not args.skip_peer:
+        print(f"rescue on the first {label(peer_rows)} rows:", flush=True)
+        head_runs = run_rescue(head, args.repeats)
+        python, peer_outcome = ensure_peer()
+        print(f"peer: {peer_outcome}", flush=True)
+        if python is not None:
+            print(f"ydata-profiling minimal on the first {label(peer_rows)} rows:", flush=True)
+            peer_runs = run_peer(python, head, args.repeats)
+
+    print()
+    print("=" * 100)
+    n = label(args.rows)
+    got = summary(big_runs)
+    if got is None:
+        print(f"rescue {n} x 20: FAILED ({big_runs[-1]['failed'] if big_runs else 'no run'})")
+    else:
+        seconds, peak = got
+        print(
+            f"rescue {n} x 20: median {seconds:.1f} s (target {TARGET_SECONDS:.0f} s: ratio "
+            f"{seconds / TARGET_SECONDS:.2f}), peak {peak:.0f} MB (target {TARGET_PEAK_MB:.0f} MB: ratio "
+            f"{peak / TARGET_PEAK_MB:.2f})"
+        )
+        statuses = {r["status"] for r in big_runs if "failed" not in r}
+        if statuses != {"ok"}:
+            print(f"    WARNING: source status {sorted(statuses)}: {big_runs[-1].get('error')}")
+        times = ", ".join(f"{r['elapsed_s']:.2f}" for r in big_runs if "failed" not in r)
+        print(
+            f"    runs: {times} s; memory before profiling (imports, spec): {big_runs[0]['baseline_mb']:.0f} MB"
+        )
+        for line in phase_lines(big_runs):
+            print(line)
+    if args.skip_peer:
+        print(f"peer: {peer_outcome}")
+    else:
+        m = label(peer_rows)
+        mine, theirs = summary(head_runs), summary(peer_runs)
+        if mine is not None:
+            print(f"rescue {m} x 20: median {mine[0]:.2f} s, peak {mine[1]:.0f} MB")
+            for line in phase_lines(head_runs):
+                print(line)
+        if theirs is not None:
+            version = peer_runs[0]["version"]
+            print(
+                f"ydata-profiling {version} minimal {m} x 20: median {theirs[0]:.1f} s, peak {theirs[1]:.0f} MB "
+                f"(profiling only: ProfileReport(df, minimal=True).to_json(); parquet read and to_pandas not timed, "
+                f"the {peer_runs[0]['baseline_mb']:.0f} MB they take are in the peak)"
+            )
+        elif peer_runs:
+            print(f"ydata-profiling: FAILED ({peer_runs[-1]['failed']})")
+        else:
+            print(f"ydata-profiling: not run: {peer_outcome}")
+        if mine is not None and theirs is not None:
+            ratio = theirs[0] / mine[0]
+            print(
+                f"ratio ydata-profiling / rescue on {m} rows: {ratio:.1f}x faster "
+                f"(target {TARGET_PEER_RATIO:.0f}x: ratio {ratio / TARGET_PEER_RATIO:.2f})"
+            )
+
+
+if __name__ == "__main__":
+    main()
