@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.postgres_server import PostgresServer, postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_data" / "pharma-feedback"
@@ -41,3 +43,10 @@ def write_spec(sample_project: Path) -> Callable[[Any], Path]:
         return sample_project
 
     return write
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server on 127.0.0.1 (tests/postgres_server.py); skips locally if none, fails in CI."""
+    with postgres_server() as server:
+        yield server

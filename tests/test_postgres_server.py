@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import postgres_server as pgmod
 from tests.postgres_server import PostgresServer, postgres_server
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:  # move to conftest.py once more tests need it
-    with postgres_server() as server:
-        yield server
 
 
 def psql(server: PostgresServer, dsn: str, sql: str) -> subprocess.CompletedProcess[str]:
