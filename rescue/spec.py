@@ -135,7 +135,7 @@ class Targets(_Model):
     availability_pct: Annotated[float, Field(gt=0, le=100)] | None = None
 
 
-SourceKind = Literal["csv", "parquet", "sqlite", "duckdb", "postgres", "http"]
+SourceKind = Literal["csv", "parquet", "sqlite", "duckdb", "postgres", "http", "ibis"]
 FILE_KINDS = ("csv", "parquet", "sqlite", "duckdb")
 
 
@@ -492,12 +492,11 @@ def _check_semantics(spec: Spec) -> list[SpecIssue]:
         seen.setdefault(src.name, i)
         if src.kind in FILE_KINDS and not src.location:
             issues.append(SpecIssue(f"{at}.location", MISSING, f"a file path when kind is {src.kind}"))
-        if src.kind in ("sqlite", "duckdb", "postgres") and not src.table:
+        if src.kind in ("sqlite", "duckdb", "postgres", "ibis") and not src.table:
             issues.append(SpecIssue(f"{at}.table", MISSING, f"a table name when kind is {src.kind}"))
-        if src.kind == "postgres" and src.dsn is None:
-            issues.append(
-                SpecIssue(f"{at}.dsn", MISSING, "a ${VAR} reference to the DSN when kind is postgres")
-            )
+        if src.kind in ("postgres", "ibis") and src.dsn is None:
+            expected = f"a ${{VAR}} reference to the connection URL when kind is {src.kind}"
+            issues.append(SpecIssue(f"{at}.dsn", MISSING, expected))
         if src.kind == "http" and not (src.location and re.match(r"^https?://", src.location)):
             issues.append(
                 SpecIssue(
@@ -506,8 +505,8 @@ def _check_semantics(spec: Spec) -> list[SpecIssue]:
                     "an http:// or https:// URL when kind is http",
                 )
             )
-        if src.dsn is not None and src.kind != "postgres":
-            issues.append(SpecIssue(f"{at}.dsn", str(src.dsn), "no dsn unless kind is postgres"))
+        if src.dsn is not None and src.kind not in ("postgres", "ibis"):
+            issues.append(SpecIssue(f"{at}.dsn", str(src.dsn), "no dsn unless kind is postgres or ibis"))
 
     for field, value in (
         ("eval.labels", spec.eval.labels),

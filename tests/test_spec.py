@@ -79,6 +79,7 @@ MALFORMED = [
     (("sources", 0, "location"), _DELETE, "sources[0].location", "file path"),
     (("sources", 0, "table"), _DELETE, "sources[0].table", "table name"),
     (("sources", 0, "dsn"), "${CRM_DSN}", "sources[0].dsn", "no dsn unless"),
+    (("sources", 0, "kind"), "ibis", "sources[0].dsn", "connection URL when kind is ibis"),
     (("sources", 1, "encoding"), "klingon-8", "sources[1].encoding", "codec"),
     (("sources", 1, "delimiter"), ";;", "sources[1].delimiter", "at most 1"),
     (("sources", 0, "contains_personal_data"), "maybe", "sources[0].contains_personal_data", "true or false"),

@@ -217,6 +217,14 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         return OpenSource(source, con, table, 0.0, "postgres", [], [con.disconnect])
     if kind == "http":
         return _open_http(spec, source, timeout_s)
+    if kind == "ibis":
+        # Any Ibis backend by its URL (bigquery://, snowflake://, pyspark, trino://, duckdb://...).
+        # rescue cannot force every engine read-only: the credentials must be a read-only role.
+        assert source.dsn is not None  # the spec requires it
+        con = ibis.connect(source.dsn.resolve(f"source {source.name}"))
+        table = _table(con, source)
+        note = f"{con.name} backend: read-only is enforced by the credentials' role, not by rescue"
+        return OpenSource(source, con, table, 0.0, con.name, [note], [con.disconnect])
     raise SourceError(source.name, "error", f"unsupported kind {kind}")
 
 

@@ -26,7 +26,7 @@ OVERLAP_ROWS = 1_000_000  # ids/texts per source compared across sources
 
 def _location(source: Source) -> str:
     # never a DSN: it may carry credentials; show the reference instead
-    if source.kind == "postgres":
+    if source.kind in ("postgres", "ibis"):
         return f"{source.dsn} table {source.table}"
     if source.kind in ("sqlite", "duckdb"):
         return f"{source.location} table {source.table}"

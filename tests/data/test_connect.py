@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -13,6 +14,8 @@ import pytest
 
 from rescue.data.connect import SourceError, open_source
 from rescue.spec import load_spec
+
+AS_OF = date(2026, 11, 1)
 
 
 @pytest.fixture
@@ -206,3 +209,22 @@ def test_http_source_with_header_from_env(spec, api, monkeypatch) -> None:
     with pytest.raises(SourceError) as info:
         open_source(spec, bad)
     assert info.value.kind == "format"
+
+
+def test_any_ibis_backend_by_url(spec, tmp_path: Path, monkeypatch) -> None:
+    import duckdb
+
+    from rescue.data.picture import profile_source
+    from rescue.spec import SecretRef
+
+    db = tmp_path / "lake.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE events AS SELECT range AS id, 'e&amp;' || range AS body FROM range(50)")
+    monkeypatch.setenv("RESCUE_IBIS_URL", f"duckdb://{db}?read_only=true")
+    source = _source(spec, name="lake", kind="ibis", location=None, table="events", id_column="id", text_column="body",
+                     timestamp_column=None).model_copy(update={"dsn": SecretRef("RESCUE_IBIS_URL")})  # fmt: skip
+    entry, _ = profile_source(spec, source, AS_OF, probes=3)
+    assert entry["status"] == "ok", entry["error"]
+    assert entry["rows"] == 50 and entry["profile"]["body"]["html_entities"] == 50
+    assert "read-only is enforced by the credentials" in entry["notes"][0]
+    assert str(db) not in entry["location"]  # the URL is a secret reference
