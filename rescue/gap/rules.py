@@ -104,11 +104,14 @@ def artifact_value(
         names = ", ".join(map(str, measured))
         ok = _OPS[op](len(measured), bound)
         return Outcome(
-            "pass" if ok else "fail", f"{len(measured)} found{': ' + names if names else ''}", inputs
+            "pass" if ok else "fail", f"{len(measured)} found{': ' + names if names else ' (none)'}", inputs
         )
     ok = _OPS[op](measured, bound)
+    shown = f"{measured:g}" if isinstance(measured, float) else str(measured)
+    required = f"{bound:g}" if isinstance(bound, float) else str(bound)
+    verdict = "meets" if ok else "misses"
     return Outcome(
-        "pass" if ok else "fail", f"measured {measured} {op} {bound} is {'true' if ok else 'false'}", inputs
+        "pass" if ok else "fail", f"measured {shown}: {verdict} the requirement {op} {required}", inputs
     )
 
 
