@@ -4,8 +4,9 @@ Reference (the issue's targets and the peer):
 
 - rescue's ``profile_source`` on a 10M-row x 20-column Parquet table in under 15 s and under 1.5 GB
   peak memory on 2 cores;
-- side by side, ydata-profiling in minimal mode (``ProfileReport(df, minimal=True).to_json()``) on the
-  first 1M rows of the same table, against rescue on the same 1M-row slice: rescue at least 20x faster.
+- side by side, ydata-profiling in minimal mode (``ProfileReport(df, minimal=True).get_description()``,
+  its statistics; the ``.to_json()`` that follows is timed apart) on the first 1M rows of the same table,
+  against rescue on the same 1M-row slice (all of ``profile_source``): rescue at least 20x faster.
 
 The table is generated deterministically (seeded numpy/pyarrow, one row group at a time, so generation
 stays well under 2 GB) and cached in ``benchmarks/.cache/``: an int64 id, two timestamps (one with
@@ -364,9 +365,14 @@ df = pq.read_table(sys.argv[1]).to_pandas()  # not timed
 baseline = hwm_mb()
 started = time.perf_counter()
 report = ProfileReport(df, minimal=True, progress_bar=False)
-out = report.to_json()
-elapsed = time.perf_counter() - started
-Path(sys.argv[2]).write_text(json.dumps({"elapsed_s": elapsed, "baseline_mb": baseline, "rows": len(df), "json_chars": len(out),
+report.get_description()  # the statistics: what is compared with rescue
+described = time.perf_counter()
+profiled_mb = hwm_mb()
+out = report.to_json()  # serialising the same (cached) description, reported apart
+done = time.perf_counter()
+Path(sys.argv[2]).write_text(json.dumps({"elapsed_s": described - started, "json_s": done - described,
+                  "profiled_mb": profiled_mb,
+                  "baseline_mb": baseline, "rows": len(df), "json_chars": len(out),
                   "version": ydata_profiling.__version__, "pandas": pd.__version__}))
 """
 
@@ -500,7 +506,12 @@ def run_peer(python: Path, parquet: Path, repeats: int) -> list[dict[str, Any]]:
         if "failed" in run:
             print(f"  run {i + 1}: FAILED ({run['failed']})", flush=True)
             break
-        print(f"  run {i + 1}: {run['elapsed_s']:.2f} s, peak {run['peak_mb']:.0f} MB", flush=True)
+        print(
+            f"  run {i + 1}: {run['elapsed_s']:.2f} s (then to_json {run['json_s']:.1f} s, "
+            f"{run['json_chars'] / 1e6:.0f}M characters), peak {run['profiled_mb']:.0f} MB while profiling, "
+            f"{run['peak_mb']:.0f} MB with to_json",
+            flush=True,
+        )
     return runs
 
 
@@ -590,16 +601,24 @@ def main() -> None:
     else:
         m = label(peer_rows)
         mine, theirs = summary(head_runs), summary(peer_runs)
+        print(f"peer install: {peer_outcome}")
         if mine is not None:
             print(f"rescue {m} x 20: median {mine[0]:.2f} s, peak {mine[1]:.0f} MB")
             for line in phase_lines(head_runs):
                 print(line)
         if theirs is not None:
-            version = peer_runs[0]["version"]
+            done = [r for r in peer_runs if "failed" not in r]
+            first = done[0]
+            profiled = max(r["profiled_mb"] for r in done)
+            to_json = statistics.median(r["json_s"] for r in done)
             print(
-                f"ydata-profiling {version} minimal {m} x 20: median {theirs[0]:.1f} s, peak {theirs[1]:.0f} MB "
-                f"(profiling only: ProfileReport(df, minimal=True).to_json(); parquet read and to_pandas not timed, "
-                f"the {peer_runs[0]['baseline_mb']:.0f} MB they take are in the peak)"
+                f"ydata-profiling {first['version']} minimal {m} x 20: median {theirs[0]:.1f} s, "
+                f"peak {profiled:.0f} MB ({theirs[1]:.0f} MB with to_json)"
+            )
+            print(
+                f"    timed: ProfileReport(df, minimal=True).get_description() only (pandas {first['pandas']}); "
+                f"not timed: imports, parquet read + to_pandas ({first['baseline_mb']:.0f} MB, in the peak), "
+                f"then .to_json() {to_json:.1f} s for {first['json_chars'] / 1e6:.0f}M characters"
             )
         elif peer_runs:
             print(f"ydata-profiling: FAILED ({peer_runs[-1]['failed']})")
@@ -608,8 +627,8 @@ def main() -> None:
         if mine is not None and theirs is not None:
             ratio = theirs[0] / mine[0]
             print(
-                f"ratio ydata-profiling / rescue on {m} rows: {ratio:.1f}x faster "
-                f"(target {TARGET_PEER_RATIO:.0f}x: ratio {ratio / TARGET_PEER_RATIO:.2f})"
+                f"ratio ydata-profiling / rescue on {m} rows: {ratio:.1f} (rescue {ratio:.1f}x faster; "
+                f"target {TARGET_PEER_RATIO:.0f}x: ratio {ratio / TARGET_PEER_RATIO:.2f})"
             )
 
 

@@ -122,6 +122,10 @@ class PocSpec(_Model):
     timeout_s: Annotated[float, Field(gt=0)] = 30.0
     concurrency: Annotated[int, Field(ge=1, le=256)] = 4
     provider: str | None = Field(None, description="name of the compliance provider it calls")
+    model: str | None = Field(None, description="model name in the price table, for cost per call")
+    cost_per_call_eur: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="a fixed price per call"
+    )
 
 
 class Targets(_Model):
@@ -183,7 +187,8 @@ class EvalSpec(_Model):
     classes: list[NonEmpty] | None = None
     demo_examples: str | None = None
     demo_label_column: str | None = None
-    baseline: Literal["majority", "stratified", "keyword"] | None = None
+    baseline: Literal["majority", "stratified"] | None = None
+    slices: list[NonEmpty] = Field(default_factory=lambda: ["source"], description="item fields to slice by")
 
 
 class Contract(_Model):

@@ -61,9 +61,13 @@ def test_week_on_the_sample_project_with_a_planted_secret(
     assert events == [
         ("artifact", "gap", None), ("workbook", 1, "ok"),
         ("artifact", "data_picture", None), ("workbook", 2, "ok"),
+        ("artifact", "eval_position", None), ("workbook", 4, "ok"),
         ("artifact", "gap", None), ("workbook", 1, "ok"),
     ]  # fmt: skip
-    assert verify_log(out) == 6
+    assert verify_log(out) == 8
+    position = read_artifact(out, "eval_position")
+    assert position["demo_vs_production"]["gap"] > 0.4 and position["comparison"]["n_paired"] == 974
+    assert checks["eval.baseline_on_production"]["status"] == "pass"  # the closing day 1 saw day 4
     assert (
         checks["data_pipeline.sources_profiled"]["status"] == "fail"
     )  # the planted warehouse is unreachable

@@ -271,3 +271,17 @@ def scan_columns(frame: pd.DataFrame, region: str = "GB") -> dict[str, dict[str,
             counts = {kind: scanned[key][kind] + counts[kind] for kind in PII_KINDS}
         scanned[key] = counts
     return {key: scanned[key] for key in sorted(scanned)}
+
+
+_MASK_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_MASK_NUMBER = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def mask_pii(text: str) -> str:
+    """The text with e-mail addresses and long digit runs (phones, cards, IBAN digits) masked.
+
+    For showing example items in a report: deliberately broader than detection, since a missed
+    mask would leak a value.
+    """
+    text = _MASK_EMAIL.sub("[email]", text)
+    return _MASK_NUMBER.sub("[number]", text)

@@ -1,0 +1,1 @@
+"""Day 4 — the eval position: the PoC and a baseline scored on labeled production data."""

@@ -1,0 +1,311 @@
+"""Adapters: how rescue calls the PoC under audit (and the baselines) on one item at a time.
+
+An adapter maps an item (a dict with at least ``text``) to an :class:`Answer`. Failures raise
+:class:`CallFailed` with a kind (``error``, ``timeout``, ``http_5xx``, ``rate_limited``, ``bad_response``);
+``transient`` ones are retried by the runner.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nbformat
+import pandas as pd
+
+from ..errors import RescueError
+from ..spec import PocSpec, Spec, file_sha256
+
+
+@dataclass(frozen=True)
+class Answer:
+    output: Any
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+
+
+class CallFailed(Exception):
+    """A call that did not produce an answer. ``retry_after_s`` comes from a Retry-After header."""
+
+    def __init__(self, kind: str, message: str, transient: bool = False, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.transient = transient
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class Adapter:
+    """A callable system with a name and a config hash (a changed PoC is a new config: no stale cache)."""
+
+    name: str
+    config: str
+    call: Callable[[dict[str, Any]], Answer]
+    timeout_s: float = 30.0
+    concurrency: int = 4
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# --- python and notebook: a function defined in the PoC's own code -------------------------------
+
+_DEF_NODES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _definitions_only(source: str) -> str:
+    """Keep imports, defs, classes and assignments of constants; drop demo code, prints and I/O."""
+    source = re.sub(r"(?m)^\s*[%!].*$", "", source)  # IPython magics and shell escapes
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    kept = []
+    for node in tree.body:
+        if isinstance(node, _DEF_NODES):
+            kept.append(node)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            value = node.value
+            try:
+                if value is not None:
+                    ast.literal_eval(value)
+                kept.append(node)
+            except ValueError:
+                # computed constants (re.compile, set(...) of literals) are kept when they only call builtins/re
+                names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+                if names <= {
+                    "re",
+                    "set",
+                    "frozenset",
+                    "dict",
+                    "list",
+                    "tuple",
+                    "sorted",
+                    "str",
+                    "int",
+                    "float",
+                }:
+                    kept.append(node)
+    return ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def load_function(path: Path, function: str, notebook: bool) -> Callable[..., Any]:
+    """Load ``function`` from a module file or from the definitions in a notebook (no demo cells run)."""
+    if notebook:
+        nb = nbformat.read(str(path), as_version=4)
+        code = "\n\n".join(_definitions_only(c.source) for c in nb.cells if c.cell_type == "code")
+    else:
+        code = path.read_text(encoding="utf-8")
+    namespace: dict[str, Any] = {"__name__": f"rescue_poc_{path.stem}", "__file__": str(path)}
+    with _cwd(path.parent):
+        try:
+            exec(compile(code, str(path), "exec"), namespace)
+        except Exception as exc:
+            raise RescueError(f"the PoC in {path.name} failed to load: {type(exc).__name__}: {exc}") from None
+    fn = namespace.get(function)
+    if not callable(fn):
+        raise RescueError(f"{path.name} defines no function {function}()")
+    return fn
+
+
+def _function_adapter(spec: Spec, poc: PocSpec) -> Adapter:
+    path = spec.path(poc.path or "")
+    fn = load_function(path, poc.function or "", notebook=poc.kind == "notebook")
+
+    def call(item: dict[str, Any]) -> Answer:
+        try:
+            output = fn(item["text"])
+        except Exception as exc:
+            raise CallFailed("error", f"{type(exc).__name__}: {exc}") from None
+        usage = output.get("usage") if isinstance(output, dict) else None
+        return Answer(output, *(_usage(usage) if usage else (None, None)))
+
+    return Adapter(
+        "poc", _hash(poc.model_dump(mode="json"), file_sha256(path)), call, poc.timeout_s, poc.concurrency
+    )
+
+
+def _usage(usage: Any) -> tuple[int | None, int | None]:
+    if not isinstance(usage, dict):
+        return None, None
+    tin = usage.get("input_tokens", usage.get("prompt_tokens"))
+    tout = usage.get("output_tokens", usage.get("completion_tokens"))
+    return (int(tin) if tin is not None else None, int(tout) if tout is not None else None)
+
+
+# --- http ------------------------------------------------------------------------------------------
+
+
+def _render(template: Any, item: dict[str, Any]) -> Any:
+    """Fill ``{field}`` placeholders of a JSON request template with the item's fields."""
+    if isinstance(template, str):
+        whole = re.fullmatch(r"\{(\w+)\}", template)
+        if whole:
+            return item.get(whole.group(1))
+        return re.sub(r"\{(\w+)\}", lambda m: str(item.get(m.group(1), "")), template)
+    if isinstance(template, dict):
+        return {k: _render(v, item) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_render(v, item) for v in template]
+    return template
+
+
+def dig(document: Any, path: str | None) -> Any:
+    """Follow a dotted path (``choices.0.message.content``) into a JSON document."""
+    if not path:
+        return document
+    node = document
+    for part in path.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(path)
+    return node
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _http_adapter(spec: Spec, poc: PocSpec) -> Adapter:
+    headers = {name: ref.resolve("poc.headers") for name, ref in poc.headers.items()}
+    client = httpx.Client(
+        timeout=poc.timeout_s, headers=headers, limits=httpx.Limits(max_connections=poc.concurrency * 2)
+    )
+    template = poc.request if poc.request is not None else {"text": "{text}"}
+
+    def call(item: dict[str, Any]) -> Answer:
+        try:
+            response = client.request(poc.method, poc.url or "", json=_render(template, item))
+        except httpx.TimeoutException:
+            raise CallFailed("timeout", f"no answer within {poc.timeout_s:g} s", transient=True) from None
+        except httpx.TransportError as exc:
+            raise CallFailed("connection", f"{type(exc).__name__}: {exc}", transient=True) from None
+        if response.status_code == 429:
+            raise CallFailed(
+                "rate_limited", "HTTP 429", True, _retry_after(response.headers.get("Retry-After"))
+            )
+        if response.status_code >= 500:
+            raise CallFailed(
+                "http_5xx",
+                f"HTTP {response.status_code}",
+                True,
+                _retry_after(response.headers.get("Retry-After")),
+            )
+        if response.status_code >= 400:
+            raise CallFailed("http_4xx", f"HTTP {response.status_code}")
+        try:
+            document = response.json()
+        except ValueError:
+            raise CallFailed("bad_response", "the response is not JSON") from None
+        try:
+            output = dig(document, poc.response_path)
+        except KeyError:
+            raise CallFailed("bad_response", f"no {poc.response_path} in the response") from None
+        if isinstance(output, str) and output.strip().startswith("{"):
+            with contextlib.suppress(ValueError):
+                output = json.loads(output)
+        usage = None
+        with contextlib.suppress(KeyError):
+            usage = dig(document, poc.usage_path) if poc.usage_path else None
+        return Answer(output, *_usage(usage))
+
+    config = _hash(poc.model_dump(mode="json", exclude={"headers"}), sorted(poc.headers))
+    return Adapter("poc", config, call, poc.timeout_s, poc.concurrency, {"url": poc.url})
+
+
+# --- predictions: outputs the team already has --------------------------------------------------
+
+
+def _predictions_adapter(spec: Spec, poc: PocSpec) -> Adapter:
+    path = spec.path(poc.path or "")
+    frame = (
+        pd.read_csv(path, dtype=str, keep_default_na=False)
+        if path.suffix != ".jsonl"
+        else pd.read_json(path, lines=True, dtype=False)
+    )
+    if "item_id" not in frame.columns:
+        raise RescueError(
+            f"{path.name} needs an item_id column (and source, when items come from several sources)"
+        )
+    keyed = {(str(r.get("source", "")), str(r["item_id"])): r for r in frame.to_dict("records")}
+
+    def call(item: dict[str, Any]) -> Answer:
+        raw = str(item.get("source_id", item["item_id"]))
+        row = keyed.get((str(item.get("source", "")), raw)) or keyed.get(("", raw))
+        if row is None:
+            raise CallFailed("missing", "no prediction for this item")
+        return Answer({k: v for k, v in row.items() if k not in ("source", "item_id")})
+
+    return Adapter("poc", _hash(file_sha256(path)), call, poc.timeout_s, 64)
+
+
+def make_poc_adapter(spec: Spec) -> Adapter:
+    """The adapter for ``spec.poc``."""
+    poc = spec.poc
+    if poc.kind in ("python", "notebook"):
+        return _function_adapter(spec, poc)
+    if poc.kind == "http":
+        return _http_adapter(spec, poc)
+    return _predictions_adapter(spec, poc)
+
+
+# --- baselines -----------------------------------------------------------------------------------
+
+
+def make_baseline(kind: str, labels: list[str], label_field: str) -> Adapter:
+    """A built-in baseline: ``majority`` (always the most frequent label) or ``stratified``
+    (a label drawn with the label frequencies, seeded by the item so it is repeatable)."""
+    counts = Counter(labels)
+    if not counts:
+        raise RescueError("a baseline needs labels")
+    ordered = sorted(counts, key=lambda k: (-counts[k], k))
+    if kind == "majority":
+        top = ordered[0]
+
+        def call(item: dict[str, Any]) -> Answer:
+            return Answer({label_field: top})
+
+    elif kind == "stratified":
+        total = sum(counts.values())
+        cumulative, acc = [], 0
+        for label in ordered:
+            acc += counts[label]
+            cumulative.append((acc / total, label))
+
+        def call(item: dict[str, Any]) -> Answer:
+            u = int(hashlib.sha256(str(item["item_id"]).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+            return Answer({label_field: next(label for edge, label in cumulative if u <= edge)})
+
+    else:
+        raise RescueError(f"unknown baseline {kind!r}; expected majority or stratified")
+    return Adapter(f"baseline:{kind}", _hash(kind, sorted(counts.items())), call, 5.0, 16)

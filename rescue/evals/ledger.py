@@ -1,0 +1,121 @@
+"""The ledger: every PoC call, keyed by (dataset, item, system, config, repeat), in one SQLite file.
+
+It is the cache, the resume point, the pairing key and the audit trail. Each call is committed the
+moment it finishes (WAL journal), so a run killed with SIGKILL loses no finished call and the next
+run repeats none.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+LEDGER_NAME = "ledger.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    dataset TEXT NOT NULL,
+    item TEXT NOT NULL,
+    system TEXT NOT NULL,
+    config TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    input_hash TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    error_kind TEXT,
+    latency_ms REAL,
+    attempts INTEGER NOT NULL,
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    cost_eur REAL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (dataset, item, system, config, repeat)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One recorded call. ``output`` is the parsed answer; ``error`` is set when the call failed."""
+
+    dataset: str
+    item: str
+    system: str
+    config: str
+    repeat: int
+    input_hash: str
+    output: Any
+    error: str | None
+    error_kind: str | None
+    latency_ms: float | None
+    attempts: int
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost_eur: float | None = None
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Ledger:
+    """A thread-safe handle on ``out/ledger.sqlite``."""
+
+    def __init__(self, out: str | Path):
+        path = Path(out) / LEDGER_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._con = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")
+        self._con.execute(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def done(self, dataset: str, system: str, config: str, repeat: int = 0) -> dict[str, Call]:
+        """The calls already recorded for this dataset/system/config, by item (marked as cached)."""
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT * FROM calls WHERE dataset=? AND system=? AND config=? AND repeat=?",
+                (dataset, system, config, repeat),
+            ).fetchall()
+        return {row[1]: _call(row, cached=True) for row in rows}
+
+    def record(self, call: Call) -> None:
+        """Commit one finished call at once (INSERT OR IGNORE: the first answer for a key wins)."""
+        with self._lock:
+            self._con.execute(
+                "INSERT OR IGNORE INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    call.dataset, call.item, call.system, call.config, call.repeat, call.input_hash,
+                    None if call.output is None else json.dumps(call.output, ensure_ascii=False, default=str),
+                    call.error, call.error_kind, call.latency_ms, call.attempts, call.tokens_in,
+                    call.tokens_out, call.cost_eur, datetime.now(UTC).isoformat(timespec="milliseconds"),
+                ),
+            )  # fmt: skip
+
+    def count(self, dataset: str | None = None) -> int:
+        with self._lock:
+            if dataset is None:
+                return self._con.execute("SELECT count(*) FROM calls").fetchone()[0]
+            return self._con.execute("SELECT count(*) FROM calls WHERE dataset=?", (dataset,)).fetchone()[0]
+
+
+def _call(row: tuple[Any, ...], cached: bool) -> Call:
+    output = json.loads(row[6]) if row[6] is not None else None
+    return Call(*row[:6], output, *row[7:14], cached=cached)

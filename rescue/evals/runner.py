@@ -1,0 +1,98 @@
+"""Run an adapter over items: concurrent, bounded, retried, timed, every call in the ledger at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .adapters import Adapter, CallFailed
+from .ledger import Call, Ledger
+
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass(frozen=True)
+class RunPolicy:
+    retries: int = 3
+    backoff_s: float = 0.25
+    seed: int = 7
+
+
+def input_hash(item: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(item.get("text"), ensure_ascii=False).encode()).hexdigest()
+
+
+def _one(adapter: Adapter, item: dict[str, Any], dataset: str, policy: RunPolicy, repeat: int) -> Call:
+    rng = random.Random(f"{policy.seed}:{item['item_id']}")
+    attempts = 0
+    while True:
+        attempts += 1
+        started = time.perf_counter()
+        try:
+            answer = adapter.call(item)
+            latency = (time.perf_counter() - started) * 1000
+            if latency > adapter.timeout_s * 1000:
+                # an in-process function cannot be interrupted: its late answer is discarded, as production would
+                raise CallFailed(
+                    "timeout", f"answered after {latency:.0f} ms, over the {adapter.timeout_s:g} s timeout"
+                )
+            return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item),
+                        answer.output, None, None, round(latency, 3), attempts, answer.tokens_in, answer.tokens_out)  # fmt: skip
+        except CallFailed as failure:
+            latency = (time.perf_counter() - started) * 1000
+            if failure.transient and attempts <= policy.retries:
+                wait_s = failure.retry_after_s
+                if wait_s is None:
+                    wait_s = min(MAX_BACKOFF_S, policy.backoff_s * 2 ** (attempts - 1)) * (0.5 + rng.random())
+                time.sleep(min(wait_s, MAX_BACKOFF_S))
+                continue
+            return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item),
+                        None, str(failure), failure.kind, round(latency, 3), attempts)  # fmt: skip
+
+
+def run(
+    adapter: Adapter,
+    items: list[dict[str, Any]],
+    ledger: Ledger,
+    dataset: str,
+    policy: RunPolicy | None = None,
+    repeat: int = 0,
+    progress: bool = True,
+) -> list[Call]:
+    """Call ``adapter`` on every item not yet in the ledger; return all calls in item order.
+
+    Calls already recorded come back with ``cached=True`` and are never timed again.
+    """
+    policy = policy or RunPolicy()
+    done = ledger.done(dataset, adapter.name, adapter.config, repeat)
+    todo = [it for it in items if str(it["item_id"]) not in done]
+    results: dict[str, Call] = dict(done)
+    bar = tqdm(total=len(items), initial=len(items) - len(todo), disable=not progress, unit="call",
+               desc=f"{adapter.name} on {dataset}")  # fmt: skip
+    with ThreadPoolExecutor(max_workers=max(1, adapter.concurrency)) as pool:
+        pending: set[Future[Call]] = set()
+        queue = iter(todo)
+        # keep at most `concurrency` calls in flight: the limit is the PoC's, not the pool's queue
+        for item in queue:
+            pending.add(pool.submit(_one, adapter, item, dataset, policy, repeat))
+            if len(pending) >= adapter.concurrency:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                call = future.result()
+                ledger.record(call)
+                results[call.item] = call
+                bar.update(1)
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(_one, adapter, nxt, dataset, policy, repeat))
+    bar.close()
+    return [results[str(it["item_id"])] for it in items]

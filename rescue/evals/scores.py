@@ -1,0 +1,194 @@
+"""Scores with honest statistics: intervals on every number, paired tests against the baseline.
+
+Rates get Wilson intervals (scipy); F1-like scores get percentile bootstrap intervals over items;
+PoC vs baseline uses McNemar's test on the discordant pairs (exact binomial when they are few, the
+chi-square with continuity correction otherwise) and a paired bootstrap of the difference.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+BOOTSTRAP = 2000
+SEED = 20261125
+
+
+def wilson(successes: int, n: int, confidence: float = 0.95) -> dict[str, float | None]:
+    """A rate with its Wilson score interval (scipy's binomtest)."""
+    if n == 0:
+        return {"value": None, "low": None, "high": None, "n": 0}
+    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return {
+        "value": round(successes / n, 4),
+        "low": round(float(ci.low), 4),
+        "high": round(float(ci.high), 4),
+        "n": n,
+    }
+
+
+def confusion(y_true: list[str], y_pred: list[str], classes: list[str]) -> np.ndarray:
+    """Rows are true labels, columns predictions (a prediction outside ``classes`` counts for no column)."""
+    index = {c: i for i, c in enumerate(classes)}
+    matrix = np.zeros((len(classes), len(classes)), dtype=int)
+    for t, p in zip(y_true, y_pred, strict=True):
+        if t in index and p in index:
+            matrix[index[t], index[p]] += 1
+    return matrix
+
+
+def _per_class(
+    matrix: np.ndarray, n_true: np.ndarray, n_pred: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    tp = np.diag(matrix).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(n_pred > 0, tp / n_pred, 0.0)
+        recall = np.where(n_true > 0, tp / n_true, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return precision, recall, f1
+
+
+def _mcc(matrix: np.ndarray) -> float:
+    # Gorodkin's multiclass MCC, as in scikit-learn
+    t = matrix.sum(axis=1).astype(float)
+    p = matrix.sum(axis=0).astype(float)
+    c = float(np.trace(matrix))
+    s = float(matrix.sum())
+    denominator = math.sqrt((s * s - p @ p) * (s * s - t @ t))
+    return (c * s - t @ p) / denominator if denominator else 0.0
+
+
+def classification(
+    y_true: list[str], y_pred: list[str | None], classes: list[str], seed: int = SEED
+) -> dict[str, Any]:
+    """Accuracy, per-class and macro P/R/F1, MCC and the confusion matrix, with 95% intervals.
+
+    A missing prediction (``None``: an error or a timeout) is wrong and belongs to no class.
+    """
+    n = len(y_true)
+    predicted = ["\0missing" if p is None else str(p) for p in y_pred]
+    matrix = confusion(y_true, predicted, classes)
+    n_true = np.array([sum(1 for t in y_true if t == c) for c in classes])
+    n_pred = matrix.sum(axis=0)
+    precision, recall, f1 = _per_class(matrix, n_true, n_pred)
+    correct = sum(1 for t, p in zip(y_true, predicted, strict=True) if t == p)
+    # bootstrap macro-F1 over items (predictions outside the classes are coded k: never a hit)
+    index = {c: i for i, c in enumerate(classes)}
+    yt = np.array([index.get(t, len(classes)) for t in y_true])
+    yp = np.array([index.get(p, len(classes)) for p in predicted])
+    macro = float(f1.mean()) if len(classes) else 0.0
+    low = high = None
+    if n:
+        rng = np.random.default_rng(seed)
+        draws = rng.integers(0, n, size=(BOOTSTRAP, n))
+        boot = np.array([_macro_f1_counts(yt[d], yp[d], len(classes)) for d in draws])
+        low, high = (round(float(v), 4) for v in np.percentile(boot, [2.5, 97.5]))
+    return {
+        "n": n,
+        "accuracy": wilson(correct, n),
+        "macro_f1": {"value": round(macro, 4), "low": low, "high": high, "n": n},
+        "mcc": round(float(_mcc(matrix)), 4),
+        "per_class": {
+            c: {
+                "precision": round(float(precision[i]), 4),
+                "recall": round(float(recall[i]), 4),
+                "f1": round(float(f1[i]), 4),
+                "support": int(n_true[i]),
+            }
+            for i, c in enumerate(classes)
+        },
+        "confusion": {"classes": classes, "matrix": matrix.tolist()},
+    }
+
+
+def _macro_f1_counts(yt: np.ndarray, yp: np.ndarray, k: int) -> float:
+    hits = yt == yp
+    tp = np.bincount(yt[hits], minlength=k + 1)[:k].astype(float)
+    n_true = np.bincount(yt, minlength=k + 1)[:k].astype(float)
+    n_pred = np.bincount(yp, minlength=k + 1)[:k].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(n_pred > 0, tp / n_pred, 0.0)
+        recall = np.where(n_true > 0, tp / n_true, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return float(f1.mean())
+
+
+def mcnemar(a_correct: list[bool], b_correct: list[bool], exact_below: int = 25) -> dict[str, Any]:
+    """McNemar's test on paired outcomes: exact binomial when discordant pairs are few."""
+    a_only = sum(1 for a, b in zip(a_correct, b_correct, strict=True) if a and not b)
+    b_only = sum(1 for a, b in zip(a_correct, b_correct, strict=True) if b and not a)
+    discordant = a_only + b_only
+    if discordant == 0:
+        return {"a_only": 0, "b_only": 0, "p_value": 1.0, "method": "no discordant pairs"}
+    if discordant < exact_below:
+        p = stats.binomtest(a_only, discordant, 0.5).pvalue
+        method = "exact binomial"
+    else:
+        chi2 = (abs(a_only - b_only) - 1) ** 2 / discordant
+        p = float(stats.chi2.sf(chi2, 1))
+        method = "chi-square with continuity correction"
+    return {"a_only": a_only, "b_only": b_only, "p_value": round(float(p), 6), "method": method}
+
+
+def paired_difference(a_correct: list[bool], b_correct: list[bool], seed: int = SEED) -> dict[str, Any]:
+    """Accuracy of A minus accuracy of B on the same items, with a paired bootstrap 95% interval."""
+    a = np.array(a_correct, dtype=float)
+    b = np.array(b_correct, dtype=float)
+    n = len(a)
+    if n == 0:
+        return {"value": None, "low": None, "high": None, "n": 0}
+    diff = a - b
+    rng = np.random.default_rng(seed)
+    boot = diff[rng.integers(0, n, size=(BOOTSTRAP, n))].mean(axis=1)
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return {
+        "value": round(float(diff.mean()), 4),
+        "low": round(float(low), 4),
+        "high": round(float(high), 4),
+        "n": n,
+    }
+
+
+def detectable_difference(n: int, p: float = 0.5, alpha: float = 0.05, power: float = 0.8) -> float | None:
+    """Smallest difference in a rate detectable at this n (two-sided, normal approximation)."""
+    if n <= 0:
+        return None
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return round(float(z * math.sqrt(2 * p * (1 - p) / n)), 4)
+
+
+def labels_needed(difference: float, p: float = 0.5, alpha: float = 0.05, power: float = 0.8) -> int:
+    """Items needed to detect ``difference`` in a rate (two-sided, normal approximation)."""
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return math.ceil(2 * p * (1 - p) * (z / difference) ** 2)
+
+
+def percentile_with_interval(values: list[float], q: float, seed: int = SEED) -> dict[str, float | None]:
+    """A latency percentile with a bootstrap 95% interval."""
+    if not values:
+        return {"value": None, "low": None, "high": None, "n": 0}
+    arr = np.array(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    boot = np.percentile(arr[rng.integers(0, len(arr), size=(BOOTSTRAP, len(arr)))], q, axis=1)
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return {
+        "value": round(float(np.percentile(arr, q)), 3),
+        "low": round(float(low), 3),
+        "high": round(float(high), 3),
+        "n": len(arr),
+    }
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (same order as given)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = round(running, 6)
+    return adjusted

@@ -1,0 +1,85 @@
+"""The sample project's eval position: real runs, a real demo gap, baseline, latency, cost, contract."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rescue.artifacts import read_artifact, write_artifact
+from rescue.evals import display
+from rescue.evals.position import build_eval_position
+from rescue.gap import assess_gap
+from rescue.spec import load_spec
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def position(tmp_path_factory):
+    project = tmp_path_factory.mktemp("p") / "pharma-feedback"
+    shutil.copytree(SAMPLE, project)
+    spec = load_spec(project)
+    out = tmp_path_factory.mktemp("out")
+    return spec, out, build_eval_position(spec, out, progress=False)
+
+
+def test_demo_gap_baseline_and_target(position) -> None:
+    _, _, pos = position
+    assert pos["n_items"] == 974
+    assert pos["demo_vs_production"]["accuracy"]["value"] == 1.0
+    assert pos["demo_vs_production"]["gap"] > 0.4  # the sales-artifact gap, measured
+    assert 0.45 < pos["scores"]["accuracy"]["value"] < 0.6
+    assert pos["target"]["meets"] is False
+    cmp = pos["comparison"]
+    assert cmp["n_paired"] == 974 and cmp["baseline"] == "baseline:majority"
+    assert cmp["accuracy_difference"]["value"] < 0 and cmp["mcnemar"]["p_value"] < 0.001
+    assert "majority baseline" in cmp["sentence"]
+    assert pos["label_origin"] == {"patient_star_rating": 974}
+
+
+def test_latency_cost_contract_slices(position) -> None:
+    _, _, pos = position
+    assert pos["latency"]["n"] == 974 and pos["latency"]["meets_target"] is True
+    assert pos["cost"]["per_call_eur"] > 0 and "estimated from text length" in pos["cost"]["basis"]
+    assert pos["cost"]["per_month_eur"] == pytest.approx(pos["cost"]["per_call_eur"] * 40000, rel=0.01)
+    assert pos["contract"]["valid_rate"] == 0.0
+    violations = [v["violation"] for v in pos["contract"]["contracts"][0]["top_violations"]]
+    assert any("'case_id' is a required property" in v for v in violations)
+    assert {r["value"] for r in pos["slices"]["rows"]} == {"crm", "web-form", "app-feedback"}
+    assert all("@" not in e["text"] for e in pos["failure_modes"]["examples"])
+
+
+def test_rerun_is_cached_and_identical(position) -> None:
+    spec, out, pos = position
+    again = build_eval_position(spec, out, progress=False)
+    assert again["ledger"]["cached_this_run"] == again["ledger"]["calls"]
+    assert again["scores"] == pos["scores"] and again["latency"]["p95"] == pos["latency"]["p95"]
+
+
+def test_artifact_and_gap_pick_up_the_position(position, tmp_path: Path) -> None:
+    spec, _, pos = position
+    write_artifact(tmp_path, "eval_position", pos, spec)
+    assert read_artifact(tmp_path, "eval_position")["n_items"] == 974
+    report = assess_gap(spec, tmp_path)
+    checks = {c["id"]: c for c in report["checks"]}
+    assert checks["eval.baseline_on_production"]["status"] == "pass"
+    assert checks["eval.meets_quality_target"]["status"] == "fail"
+    assert checks["integration.output_conforms"]["status"] == "fail"
+    assert checks["latency.meets_target"]["status"] == "pass"
+    assert checks["cost.meets_target"]["status"] == "pass"
+    assert checks["eval.slices_checked"]["status"] == "pass"
+    blockers = {b["id"]: b["applies"] for b in report["blockers"]}
+    assert blockers["no_production_baseline"] is False
+
+
+def test_display(position) -> None:
+    _, _, pos = position
+    text = display.summary_markdown(pos)
+    assert "Demo vs production" in text and "majority baseline" in text and "Integration contract" in text
+    assert (
+        display.plot_intervals(pos).axes
+        and display.plot_confusion(pos).axes
+        and display.plot_latency(pos).axes
+    )
+    assert len(display.slices_table(pos)) == 3 and len(display.examples_table(pos)) > 0
