@@ -189,6 +189,11 @@ class EvalSpec(_Model):
     demo_label_column: str | None = None
     baseline: Literal["majority", "stratified"] | None = None
     slices: list[NonEmpty] = Field(default_factory=lambda: ["source"], description="item fields to slice by")
+    guide: dict[str, str] = Field(default_factory=dict, description="label definitions shown to labelers")
+    strata: list[NonEmpty] = Field(
+        default_factory=lambda: ["source"], description="columns to stratify the sample by"
+    )
+    sample_size: Annotated[int, Field(gt=0)] = 300
 
 
 class Contract(_Model):

@@ -31,6 +31,7 @@ class Day:
 DAYS: tuple[Day, ...] = (
     Day(1, "Production gap", "day1_production_gap.ipynb", "gap"),
     Day(2, "Data picture", "day2_data_picture.ipynb", "data_picture"),
+    Day(3, "Eval set", "day3_eval_set.ipynb", "eval_set"),
     Day(4, "Eval position", "day4_eval_position.ipynb", "eval_position"),
 )
 

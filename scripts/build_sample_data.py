@@ -648,7 +648,7 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, int]:
     sentiment_by_id = {review.review_id: review.sentiment for review in reviews}
     label_rows = [
         (source, item_id, sentiment_by_id[int(item_id)], LABEL_ORIGIN)
-        for source, ids in (("crm", crm_ids), ("web_form", web_ids), ("app_feedback", app_ids))
+        for source, ids in (("crm", crm_ids), ("web-form", web_ids), ("app-feedback", app_ids))
         for item_id in ids
     ]
     write_csv(out_dir / "labels.csv", ["source", "item_id", "sentiment", "label_origin"], label_rows)

@@ -61,10 +61,15 @@ def test_week_on_the_sample_project_with_a_planted_secret(
     assert events == [
         ("artifact", "gap", None), ("workbook", 1, "ok"),
         ("artifact", "data_picture", None), ("workbook", 2, "ok"),
+        ("artifact", "eval_set", None), ("workbook", 3, "ok"),
         ("artifact", "eval_position", None), ("workbook", 4, "ok"),
         ("artifact", "gap", None), ("workbook", 1, "ok"),
     ]  # fmt: skip
-    assert verify_log(out) == 8
+    assert verify_log(out) == 10
+    eval_set = read_artifact(out, "eval_set")
+    assert (
+        eval_set["labels"]["coverage"] == 1.0 and (out / "eval_set.parquet").exists()
+    )  # batch mode imported the labels
     position = read_artifact(out, "eval_position")
     assert position["demo_vs_production"]["gap"] > 0.4 and position["comparison"]["n_paired"] == 974
     assert checks["eval.baseline_on_production"]["status"] == "pass"  # the closing day 1 saw day 4

@@ -35,6 +35,18 @@ CREATE TABLE IF NOT EXISTS calls (
     cost_eur REAL,
     created_at TEXT NOT NULL,
     PRIMARY KEY (dataset, item, system, config, repeat)
+);
+CREATE TABLE IF NOT EXISTS label_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset TEXT NOT NULL,
+    item TEXT NOT NULL,
+    item_hash TEXT NOT NULL,
+    labeler TEXT NOT NULL,
+    action TEXT NOT NULL,          -- label | skip | flag | comment | undo
+    label TEXT,
+    comment TEXT,
+    undoes INTEGER,
+    created_at TEXT NOT NULL
 )
 """
 
@@ -75,7 +87,7 @@ class Ledger:
         self._con = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.execute(_SCHEMA)
+        self._con.executescript(_SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -108,6 +120,34 @@ class Ledger:
                     call.tokens_out, call.cost_eur, datetime.now(UTC).isoformat(timespec="milliseconds"),
                 ),
             )  # fmt: skip
+
+    def add_label_event(
+        self,
+        dataset: str,
+        item: str,
+        item_hash: str,
+        labeler: str,
+        action: str,
+        label: str | None = None,
+        comment: str | None = None,
+        undoes: int | None = None,
+    ) -> int:
+        """Append one labeling event and commit it at once; returns its id."""
+        with self._lock:
+            cur = self._con.execute(
+                "INSERT INTO label_events (dataset, item, item_hash, labeler, action, label, comment, undoes, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (dataset, item, item_hash, labeler, action, label, comment, undoes,
+                 datetime.now(UTC).isoformat(timespec="milliseconds")),
+            )  # fmt: skip
+            return int(cur.lastrowid or 0)
+
+    def label_events(self, dataset: str) -> list[dict[str, Any]]:
+        """Every labeling event of ``dataset`` in the order given."""
+        with self._lock:
+            cur = self._con.execute("SELECT * FROM label_events WHERE dataset=? ORDER BY id", (dataset,))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def count(self, dataset: str | None = None) -> int:
         with self._lock:

@@ -58,7 +58,7 @@ def load_eval_items(spec: Spec) -> list[dict[str, Any]]:
             )
         parts = []
         for source in spec.sources:
-            wanted = labels[labels["source"].isin({source.name, source.name.replace("-", "_")})]
+            wanted = labels[labels["source"] == source.name]
             if wanted.empty:
                 continue
             if not (source.id_column and source.text_column):

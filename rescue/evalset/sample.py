@@ -1,0 +1,131 @@
+"""Draw the eval sample from the production sources: stratified, deduplicated, weighted.
+
+Exact duplicates are texts equal after trimming; near-duplicates are texts equal after normalising
+case, HTML entities, punctuation and whitespace (the same review scraped twice, re-encoded, or with
+``&#039;`` for an apostrophe). Every sampled item carries its stratum and its weight — the number of
+production items it stands for — so scores can be weighted back to the production mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+import re
+
+import pandas as pd
+from scipy import stats
+
+from ..data.connect import SourceError, open_source, time_limit
+from ..errors import RescueError
+from ..spec import Spec
+
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """The form near-duplicates share: unescaped, lower-cased, only letters and digits, single spaces."""
+    return _NON_ALNUM.sub(" ", html.unescape(html.unescape(text)).lower()).strip()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:20]
+
+
+def population(spec: Spec, extra_columns: list[str] | None = None) -> pd.DataFrame:
+    """Every production item with text, read read-only from the declared sources (not the demo file)."""
+    frames = []
+    for source in spec.sources:
+        if not (source.id_column and source.text_column):
+            continue
+        try:
+            opened = open_source(spec, source)
+        except SourceError as exc:
+            raise RescueError(f"cannot sample from {source.name}: {exc.reason}") from None
+        try:
+            t = opened.table
+            cols = [
+                t[source.id_column].cast("string").name("item_id"),
+                t[source.text_column].cast("string").name("text"),
+            ]
+            cols += [t[c].cast("string").name(c) for c in (extra_columns or []) if c in t.columns]
+            with time_limit(opened):
+                frame = t.select(*cols).to_pandas()
+        finally:
+            opened.close()
+        frames.append(frame.assign(source=source.name))
+    if not frames:
+        raise RescueError("no source declares both id_column and text_column: nothing to sample from")
+    frame = pd.concat(frames, ignore_index=True)
+    frame["text"] = frame["text"].fillna("")
+    return frame[frame["text"].str.strip() != ""].reset_index(drop=True)
+
+
+def deduplicate(
+    frame: pd.DataFrame, demo_texts: list[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop exact and near-duplicate texts (keeping the first) and any text that is one of the demo examples."""
+    exact = frame["text"].str.strip()
+    exact_dupes = exact.duplicated()
+    near = frame["text"].map(normalise)
+    near_dupes = near.duplicated() & ~exact_dupes
+    demo = {normalise(t) for t in demo_texts or []}
+    is_demo = near.isin(demo)
+    kept = frame[~(exact_dupes | near_dupes | is_demo)].copy()
+    kept["item_hash"] = kept["text"].map(text_hash)
+    return kept.reset_index(drop=True), {
+        "exact_duplicates": int(exact_dupes.sum()),
+        "near_duplicates": int(near_dupes.sum()),
+        "demo_examples_found": int(is_demo.sum()),
+    }
+
+
+def allocate(sizes: dict[str, int], n: int, minimum: int = 10) -> dict[str, int]:
+    """Proportional allocation with a floor per stratum (largest remainders), never above a stratum's size."""
+    total = sum(sizes.values())
+    if n >= total:
+        return dict(sizes)
+    alloc = {k: min(v, max(minimum, math.floor(n * v / total))) for k, v in sizes.items()}
+    remainders = sorted(sizes, key=lambda k: -(n * sizes[k] / total - math.floor(n * sizes[k] / total)))
+    i = 0
+    while sum(alloc.values()) < n and i < 10 * len(sizes):
+        k = remainders[i % len(remainders)]
+        if alloc[k] < sizes[k]:
+            alloc[k] += 1
+        i += 1
+    while sum(alloc.values()) > n:
+        k = max(alloc, key=lambda s: alloc[s] - minimum)
+        alloc[k] -= 1
+    return alloc
+
+
+def draw(frame: pd.DataFrame, n: int, strata: list[str], seed: int = 7, minimum: int = 10) -> pd.DataFrame:
+    """A stratified random sample of about ``n`` items, with ``stratum`` and ``weight`` columns."""
+    keys = frame[strata].astype(str).agg(" | ".join, axis=1) if strata else pd.Series(["all"] * len(frame))
+    frame = frame.assign(stratum=keys.values)
+    sizes = frame["stratum"].value_counts().to_dict()
+    alloc = allocate(sizes, n, minimum)
+    parts = []
+    for stratum, take in sorted(alloc.items()):
+        group = frame[frame["stratum"] == stratum]
+        picked = group.sample(n=take, random_state=seed) if take < len(group) else group
+        parts.append(picked.assign(weight=len(group) / max(take, 1)))
+    return pd.concat(parts).sort_values(["stratum", "item_id"]).reset_index(drop=True)
+
+
+def precision_table(sizes: list[int] | None = None, p: float = 0.5) -> pd.DataFrame:
+    """The half-width of a 95% interval on a rate (worst case p = 0.5) that each sample size buys."""
+    z = stats.norm.ppf(0.975)
+    sizes = sizes or [50, 100, 200, 300, 400, 600, 1000, 2000]
+    return pd.DataFrame(
+        {
+            "labeled items": sizes,
+            "± points (95%)": [round(100 * z * math.sqrt(p * (1 - p) / n), 1) for n in sizes],
+        }
+    )
+
+
+def size_for(half_width: float, p: float = 0.5) -> int:
+    """Labeled items needed for a 95% interval of ± ``half_width`` on a rate."""
+    z = stats.norm.ppf(0.975)
+    return math.ceil(z * z * p * (1 - p) / half_width**2)

@@ -1,0 +1,140 @@
+"""Sampling (strata, dedupe, weights) and label persistence through the widget and the ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rescue.evals.ledger import Ledger
+from rescue.evalset import sample as sampling
+from rescue.evalset.build import build_eval_set, prepare_sample
+from rescue.evalset.labels import DATASET, current_labels, disagreements, resolve
+from rescue.evalset.widget import LabelingWidget
+from rescue.spec import load_spec
+
+
+def _population() -> pd.DataFrame:
+    rows = [
+        {"item_id": str(i), "source": "a" if i < 800 else "b", "text": f"review number {i}"}
+        for i in range(1000)
+    ]
+    rows.append({"item_id": "x1", "source": "a", "text": "review number 5"})  # exact duplicate
+    rows.append(
+        {"item_id": "x2", "source": "b", "text": "REVIEW &#039;number&#039; 7!"}
+    )  # near duplicate of 7
+    rows.append({"item_id": "x3", "source": "b", "text": "Love it!"})  # a demo example
+    return pd.DataFrame(rows)
+
+
+def test_dedupe_exact_near_and_demo() -> None:
+    kept, counts = sampling.deduplicate(_population(), demo_texts=["love it"])
+    assert counts == {"exact_duplicates": 1, "near_duplicates": 1, "demo_examples_found": 1}
+    assert len(kept) == 1000 and "item_hash" in kept.columns
+
+
+def test_strata_and_weights() -> None:
+    kept, _ = sampling.deduplicate(_population())
+    drawn = sampling.draw(kept, 100, ["source"], minimum=30)
+    counts = drawn["stratum"].value_counts().to_dict()
+    assert counts == {"a": 70, "b": 30}  # proportional would give b 20: the floor lifts it to 30
+    weights = drawn.groupby("stratum")["weight"].first().to_dict()
+    sizes = kept["source"].value_counts().to_dict()
+    assert weights["a"] == pytest.approx(sizes["a"] / 70) and weights["b"] == pytest.approx(sizes["b"] / 30)
+    assert (drawn.groupby("stratum")["weight"].sum().round().to_dict()) == {
+        k: float(v) for k, v in sizes.items()
+    }
+    again = sampling.draw(kept, 100, ["source"], minimum=30)
+    assert list(again["item_id"]) == list(drawn["item_id"])  # seeded: the same sample every time
+
+
+def test_precision_table() -> None:
+    table = sampling.precision_table([100, 400])
+    assert list(table["± points (95%)"]) == [9.8, 4.9]
+    assert sampling.size_for(0.05) == 385
+
+
+def test_sample_project_sample_is_kept_and_reused(sample_project: Path, tmp_path: Path) -> None:
+    spec = load_spec(sample_project)
+    first, info = prepare_sample(spec, tmp_path, 120)
+    assert not info["reused"] and info["exact_duplicates"] == 6  # 5 double submits + 1 review under two names
+    assert set(first["source"]) == {"crm", "web-form", "app-feedback"}
+    second, info2 = prepare_sample(spec, tmp_path, 50)
+    assert info2["reused"] and list(second["key"]) == list(first["key"])
+
+
+def test_widget_labels_survive_a_new_kernel(sample_project: Path, tmp_path: Path) -> None:
+    spec = load_spec(sample_project)
+    frame, _ = prepare_sample(spec, tmp_path, 40)
+    w = LabelingWidget(spec, tmp_path, frame, labeler="ana")
+    first = w.current["key"]
+    w.buttons[0].click()  # positive
+    second = w.current["key"]
+    w.skip_button.click()
+    third = w.current["key"]
+    w.buttons[2].click()
+    w.undo_button.click()  # takes back the third
+    assert w.current["key"] == third
+    w.flag_button.click()  # flag and comment stay on the item...
+    w.comment.value = "sarcasm?"
+    assert w.current["key"] == third
+    w.buttons[1].click()  # ...then neutral instead
+    w.ledger.close()
+    # a new kernel: a fresh widget and ledger handle see everything and resume after the last item
+    w2 = LabelingWidget(spec, tmp_path, frame, labeler="ana")
+    assert w2.current["key"] not in {first, second, third}
+    with Ledger(tmp_path) as ledger:
+        labels = current_labels(ledger.label_events(DATASET)).set_index("item")
+    assert labels.loc[first, "label"] == spec.eval.classes[0]
+    assert bool(labels.loc[second, "skipped"]) and pd.isna(labels.loc[second, "label"])
+    assert labels.loc[third, "label"] == spec.eval.classes[1]
+    assert bool(labels.loc[third, "flagged"]) and labels.loc[third, "comment"] == "sarcasm?"
+    assert labels.loc[first, "label_origin"] == "human"
+
+
+def test_second_labeler_disagreement_and_adjudication(sample_project: Path, tmp_path: Path) -> None:
+    spec = load_spec(sample_project)
+    frame, _ = prepare_sample(spec, tmp_path, 30)
+    a = LabelingWidget(spec, tmp_path, frame, labeler="ana")
+    b = LabelingWidget(spec, tmp_path, frame, labeler="ben", items=list(frame["key"][:5]))
+    assert "ana" not in b.item_box.value  # blind: no other labeler's label is shown
+    for _ in range(5):
+        a.buttons[0].click()
+    for i in range(5):
+        b.buttons[0 if i < 4 else 2].click()
+    with Ledger(tmp_path) as ledger:
+        labels = current_labels(ledger.label_events(DATASET))
+    open_items = disagreements(labels)
+    assert len(open_items) == 1
+    item = open_items["item"].iloc[0]
+    assert item not in set(resolve(labels)["item"])
+    adj = LabelingWidget(spec, tmp_path, frame, labeler="adjudicator:kim", items=[item])
+    adj.buttons[2].click()
+    with Ledger(tmp_path) as ledger:
+        labels = current_labels(ledger.label_events(DATASET))
+    assert (
+        disagreements(labels).empty
+        and resolve(labels).set_index("item").loc[item, "label"] == spec.eval.classes[2]
+    )
+
+
+def test_batch_mode_imports_and_exports(sample_project: Path, tmp_path: Path) -> None:
+    spec = load_spec(sample_project)
+    report = build_eval_set(spec, tmp_path, import_existing=True, n=90)
+    assert report["labels"]["coverage"] == 1.0 and report["labels"]["origin"] == {"patient_star_rating": 90}
+    assert report["labels"]["imported_this_run"] == 90
+    again = build_eval_set(spec, tmp_path, import_existing=True)
+    assert again["labels"]["imported_this_run"] == 0  # nothing imported twice
+    exported = pd.read_parquet(tmp_path / "eval_set.parquet")
+    assert {
+        "source",
+        "item_id",
+        "sentiment",
+        "stratum",
+        "weight",
+        "labelers",
+        "labeled_at",
+        "item_hash",
+        "label_origin",
+    } <= set(exported.columns)
