@@ -182,6 +182,44 @@ def start_poc(latency_ms: float) -> Poc:
     return Poc(process, int(line.split()[1]))
 
 
+# --- the harness's own ceiling -----------------------------------------------------------------------
+
+
+async def _raw_calls(port: int, n: int, concurrency: int) -> float:
+    """``n`` calls over ``concurrency`` keep-alive connections with bare asyncio streams: no HTTP library."""
+    body = json.dumps({"input": "text"}).encode()
+    request = (
+        f"POST /classify HTTP/1.1\r\nHost: {LOOPBACK}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    left = [n]
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(LOOPBACK, port)
+        while left[0] > 0:
+            left[0] -= 1
+            writer.write(request)
+            await writer.drain()
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            await reader.readexactly(int(head.split("content-length:")[1].split("\r\n")[0]))
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+def run_ceiling(poc: Poc, n: int, concurrency: int, measured: Measured) -> None:
+    """What this server and machine allow a client with next to no per-call cost (the ratio rescue can reach)."""
+    before = poc.stats(reset=True)
+    measured.seconds.append(asyncio.run(_raw_calls(poc.port, n, concurrency)))
+    after = poc.stats()
+    measured.requests.append(after["requests"] - before["requests"])
+    measured.max_inflight.append(after["max_inflight"])
+    measured.connections.append(after["connections"] - 1)
+    measured.failed.append(after["bad"] - before["bad"])
+
+
 # --- rescue -------------------------------------------------------------------------------------------
 
 
@@ -400,22 +438,28 @@ def main() -> None:
         return
 
     n, c = args.items, args.concurrency
+    load_before = os.getloadavg()[0]
     ideal = c / (args.latency_ms / 1000)
     items = [{"item_id": f"i{k}", "text": f"text {k}"} for k in range(n)]
     peer_command, peer_reason = (None, "skipped (--skip-peer)") if args.skip_peer else install_peer()
     if not args.skip_peer:
         print(f"peer: {peer_reason}", flush=True)
     poc = start_poc(args.latency_ms)
-    rescue, peer = Measured(), Measured()
+    rescue, peer, ceiling = Measured(), Measured(), Measured()
     try:
         with tempfile.TemporaryDirectory(prefix="runner-bench-") as tmp:
             work = Path(tmp)
             project = make_project(work / "project", poc, c)
             peer_config = write_peer_config(work, poc, items) if peer_command else None
             for repeat in range(args.repeats):
+                run_ceiling(poc, n, c, ceiling)
                 out = work / f"out-{repeat}"
                 run_rescue(project, out, items, poc, rescue)
-                print(f"  rescue run {repeat + 1}: {rescue.seconds[-1]:.2f} s", flush=True)
+                print(
+                    f"  run {repeat + 1}: rescue {rescue.seconds[-1]:.2f} s (bare asyncio client "
+                    f"{ceiling.seconds[-1]:.2f} s)",
+                    flush=True,
+                )
                 if peer_command and peer_config:
                     failure = run_peer(peer_command, peer_config, work, c, poc, peer, n)
                     if failure:
@@ -432,6 +476,10 @@ def main() -> None:
     t = statistics.median(rescue.seconds)
     print()
     print(
+        f"machine: {os.cpu_count()} cores; 1-min load average {load_before:.2f} before the run, "
+        f"{os.getloadavg()[0]:.2f} after (other work on the machine skews every figure)"
+    )
+    print(
         f"rescue runner: {n} calls at concurrency {c} in {t:.2f} s = {n / t:.0f} calls/s; "
         f"ideal {ideal:.0f} calls/s; ratio {n / t / ideal:.2f} (target >= {TARGET_RATIO:.2f})"
     )
@@ -440,6 +488,9 @@ def main() -> None:
         f"(target < {TARGET_CACHED_S:g} s, 0 calls)"
     )
     print("  " + _line("rescue", rescue, n, ideal))
+    b = statistics.median(ceiling.seconds)
+    print("  " + _line("harness ceiling (bare asyncio client, no HTTP library)", ceiling, n, ideal))
+    print(f"  rescue / harness ceiling throughput: {b / t:.2f}")
     if not peer.seconds:
         print(f"promptfoo: {peer_reason}")
         return

@@ -1,0 +1,136 @@
+"""A real JupyterLab in a real browser: run the Day 3 workbook, label by clicking, restart, nothing lost.
+
+JupyterLab runs on 127.0.0.1 from this environment; Debian's chromium is driven by Python playwright
+(``executable_path=/usr/bin/chromium``; no browser is downloaded). Screenshots of a failure are kept in
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture
+def lab(tmp_path: Path):
+    if not CHROMIUM.exists():
+        if _ci():
+            pytest.fail("Debian's chromium is not installed (./dev test installs it)")
+        pytest.skip("no /usr/bin/chromium")
+    root = tmp_path / "root"
+    shutil.copytree(REPO / "workbooks", root / "workbooks")
+    shutil.copytree(REPO / "sample_data" / "pharma-feedback", root / "sample_data" / "pharma-feedback")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = secrets.token_hex(16)
+    log = open(tmp_path / "jupyterlab.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
+         "--ServerApp.port_retries=0", "--ServerApp.open_browser=False", "--allow-root",
+         "--LabApp.extension_manager=readonly"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=root, env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail("JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log").read_text()[-2000:])
+    yield {"base": base, "token": token, "root": root}
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def _label_events(root: Path) -> list[tuple[str, str, str]]:
+    ledger = root / "out" / "jupyter" / "pharma-feedback" / "ledger.sqlite"
+    if not ledger.exists():
+        return []
+    with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as con:
+        return con.execute(
+            "SELECT item, action, coalesce(label, '') FROM label_events ORDER BY id"
+        ).fetchall()
+
+
+def _run_all(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+@pytest.mark.slow
+def test_label_in_jupyterlab_and_survive_a_kernel_restart(lab, request) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{lab['base']}/lab/tree/workbooks/day3_eval_set.ipynb?token={lab['token']}")
+            page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            _run_all(page)
+            first = page.get_by_role("button", name="1 · positive")
+            first.wait_for(timeout=120_000)
+            progress = page.locator(".widget-html-content", has_text="labeled by").first
+            for _ in range(3):
+                before = progress.inner_text()
+                first.click()
+                page.wait_for_function(
+                    "([el, text]) => el.innerText !== text",
+                    arg=[progress.element_handle(), before],
+                    timeout=15_000,
+                )
+            page.get_by_role("button", name="3 · negative").click()
+            page.wait_for_function("() => document.body.innerText.includes('4 of')", timeout=15_000)
+            events = _label_events(lab["root"])
+            assert [e[1:] for e in events] == [("label", "positive")] * 3 + [("label", "negative")]
+            assert len({e[0] for e in events}) == 4  # four different items
+
+            # restart the kernel: the labels are already on disk, and the widget resumes after them
+            page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel(…|\.\.\.)$")).click()
+            page.locator(".jp-Dialog .jp-mod-accept").click()
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            assert len(_label_events(lab["root"])) == 4
+            _run_all(page)
+            page.get_by_text("4 of 300 labeled by").first.wait_for(timeout=120_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
