@@ -385,15 +385,16 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, An
     """
     with tempfile.TemporaryDirectory(prefix="rescue-bench-out-") as tmp, tempfile.TemporaryFile() as log:
         result = Path(tmp) / "result.json"
+        load = os.getloadavg()[0]  # other work on the 2 cores inflates every timing: shown with each run
         proc = subprocess.Popen([*cmd, str(result)], stdout=log, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
         if proc.returncode == 0 and result.exists():
-            return {**json.loads(result.read_text()), "peak_mb": peak_mb}
+            return {**json.loads(result.read_text()), "peak_mb": peak_mb, "load": load}
         log.seek(0)
         tail = "\n".join(log.read().decode(errors="replace").strip().splitlines()[-15:])
-        return {"failed": f"exit {proc.returncode}: {tail[-3000:]}", "peak_mb": peak_mb}
+        return {"failed": f"exit {proc.returncode}: {tail[-3000:]}", "peak_mb": peak_mb, "load": load}
 
 
 def write_project(directory: Path, parquet: Path) -> Path:
@@ -428,7 +429,10 @@ def run_rescue(parquet: Path, repeats: int) -> list[dict[str, Any]]:
             print(f"  run {i + 1}: FAILED ({run['failed']})", flush=True)
             break
         note = "" if run["status"] == "ok" else f"  status {run['status']}: {run['error']}"
-        print(f"  run {i + 1}: {run['elapsed_s']:.2f} s, peak {run['peak_mb']:.0f} MB{note}", flush=True)
+        print(
+            f"  run {i + 1}: {run['elapsed_s']:.2f} s, peak {run['peak_mb']:.0f} MB (load before {run['load']:.1f}){note}",
+            flush=True,
+        )
     return runs
 
 
@@ -509,7 +513,7 @@ def run_peer(python: Path, parquet: Path, repeats: int) -> list[dict[str, Any]]:
         print(
             f"  run {i + 1}: {run['elapsed_s']:.2f} s (then to_json {run['json_s']:.1f} s, "
             f"{run['json_chars'] / 1e6:.0f}M characters), peak {run['profiled_mb']:.0f} MB while profiling, "
-            f"{run['peak_mb']:.0f} MB with to_json",
+            f"{run['peak_mb']:.0f} MB with to_json (load before {run['load']:.1f})",
             flush=True,
         )
     return runs
@@ -524,6 +528,10 @@ def label(rows: int) -> str:
     if rows % 1_000 == 0:
         return f"{rows // 1_000}k"
     return f"{rows:,}"
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower"
 
 
 def summary(runs: list[dict[str, Any]]) -> tuple[float, float] | None:
@@ -576,6 +584,12 @@ def main() -> None:
 
     print()
     print("=" * 100)
+    loads = [r["load"] for r in big_runs + head_runs + peer_runs]
+    if loads:
+        print(
+            f"1-min load average before each run: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores "
+            "(well above 0 means other work shared the CPU and inflated the times)"
+        )
     n = label(args.rows)
     got = summary(big_runs)
     if got is None:
@@ -627,7 +641,7 @@ def main() -> None:
         if mine is not None and theirs is not None:
             ratio = theirs[0] / mine[0]
             print(
-                f"ratio ydata-profiling / rescue on {m} rows: {ratio:.1f} (rescue {ratio:.1f}x faster; "
+                f"ratio ydata-profiling / rescue on {m} rows: {ratio:.1f} (rescue {_times(ratio)}; "
                 f"target {TARGET_PEER_RATIO:.0f}x: ratio {ratio / TARGET_PEER_RATIO:.2f})"
             )
 

@@ -18,7 +18,11 @@ The PoC is a tiny asyncio HTTP/1.1 server run in a separate process (so its work
 client for the GIL): ``POST /classify`` with a JSON body ``{"input": ...}`` sleeps ``--latency-ms`` and
 answers ``{"result": {"sentiment": "positive"}, "usage": {...}}``; ``GET /stats`` tells how many requests
 it received, the most it had in flight at once and how many connections were opened. Each rescue repeat
-uses a fresh ledger and a fresh adapter; rescue and promptfoo repeats alternate. Nothing here asserts on a
+uses a fresh ledger and a fresh adapter, each promptfoo repeat a fresh database (``PROMPTFOO_CONFIG_DIR``);
+rescue and promptfoo repeats alternate, each after a bare asyncio client that shows what the server and
+the machine allow (the harness ceiling). promptfoo runs with ``--no-table --no-progress-bar`` and offline:
+telemetry, update checks, sharing and remote generation off by environment, its database in a temporary
+folder, and its own-host traffic sent to a proxy on a closed loopback port. Nothing here asserts on a
 time: it prints measured ratios.
 
     .venv/bin/python benchmarks/runner_bench.py [--items 2000] [--concurrency 32] [--latency-ms 50]
@@ -261,10 +265,10 @@ def run_rescue(project: Path, out: Path, items: list[dict[str, Any]], poc: Poc, 
 
     adapter = make_poc_adapter(load_spec(project))
     before = poc.stats(reset=True)
+    started = time.perf_counter()
     with Ledger(out) as ledger:
-        started = time.perf_counter()
         calls = run(adapter, items, ledger, "production", progress=False)
-        measured.seconds.append(time.perf_counter() - started)
+    measured.seconds.append(time.perf_counter() - started)
     after = poc.stats()
     measured.requests.append(after["requests"] - before["requests"])
     measured.max_inflight.append(after["max_inflight"])
@@ -376,15 +380,21 @@ def _own_seconds(document: dict[str, Any]) -> float | None:
 def run_peer(
     command: list[str], config: Path, work: Path, concurrency: int, poc: Poc, measured: Measured, n: int
 ) -> str | None:
-    """One timed promptfoo eval; the reason it failed, or None."""
-    out = work / f"out-{len(measured.seconds)}.json"
+    """One timed promptfoo eval on a fresh database (as rescue gets a fresh ledger); why it failed, or None."""
+    run_id = len(measured.seconds)
+    out = work / f"promptfoo-{run_id}.json"
     args = [*command, "eval", "-c", str(config), "--no-cache", "--max-concurrency", str(concurrency)]
     args += ["-o", str(out), "--no-table", "--no-progress-bar"]
     before = poc.stats(reset=True)
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            args, cwd=work, env=_peer_env(work / "config"), capture_output=True, text=True, timeout=900
+            args,
+            cwd=work,
+            env=_peer_env(work / f"promptfoo-db-{run_id}"),
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
     except subprocess.TimeoutExpired:
         return "promptfoo eval took over 15 minutes"
@@ -420,7 +430,8 @@ def _line(name: str, m: Measured, n: int, ideal: float) -> str:
     return (
         f"{name}: {n} calls in {t:.2f} s = {n / t:.0f} calls/s; ratio to ideal {n / t / ideal:.2f} "
         f"(median of {len(m.seconds)}: {runs} s; server saw {max(m.requests)} requests/run, "
-        f"at most {max(m.max_inflight)} in flight, {max(m.connections)} connections)"
+        f"at most {max(m.max_inflight)} in flight, {max(m.connections)} connections, "
+        f"{max(m.failed)} failed calls)"
     )
 
 

@@ -146,5 +146,45 @@ def attest(
     click.echo(f"recorded: {saved.check} attested by {saved.by} on {saved.date}")
 
 
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--project",
+    type=click.Path(exists=True, path_type=Path),
+    help="the audit project (for rescue.yaml's gate thresholds)",
+)
+def check(out: Path, project: Path | None) -> None:
+    """Gate a release on OUT's artifacts: exit 1, saying why, while blockers remain or scores miss the gate."""
+    from .readout.build import check_gate
+    from .spec import load_spec
+
+    reasons = check_gate(load_spec(project) if project else None, out)
+    if reasons:
+        click.echo(
+            f"rescue check: NOT READY ({len(reasons)} reason{'s' if len(reasons) > 1 else ''})", err=True
+        )
+        for reason in reasons:
+            click.echo(f"  - {reason}", err=True)
+        sys.exit(1)
+    click.echo("rescue check: ready — no blocker, every gate threshold met")
+
+
+@main.command()
+@click.argument("project", type=click.Path(exists=True, path_type=Path))
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("artifact", type=click.Choice(["gap", "data_picture", "eval_set", "eval_position", "owner"]))
+@click.option("--scope", required=True, help='what is signed, e.g. "eval plan and acceptance thresholds"')
+@click.option("--by", required=True, help="full name of the person signing")
+@click.option("--link", required=True, help="link to the signed decision")
+@click.option("--role", help="their role")
+def sign(project: Path, out: Path, artifact: str, scope: str, by: str, link: str, role: str | None) -> None:
+    """Sign the current version of OUT/ARTIFACT.json for PROJECT (the sign-off pins its SHA-256)."""
+    from .owner import sign_off
+    from .spec import load_spec
+
+    s = sign_off(load_spec(project), out, artifact, scope, by, link, role=role)
+    click.echo(f"signed: {s.scope} ({s.artifact}.json sha256 {s.sha256[:12]}…) by {s.by}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

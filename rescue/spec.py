@@ -227,6 +227,17 @@ class Owner(_Model):
     on_customer_team: bool | None = None
     backup: str | None = None
     evidence: str | None = None
+    on_call: str | None = Field(None, description="the rota or escalation path")
+    runbook: str | None = Field(None, description="link to the runbook")
+
+
+class Gate(_Model):
+    """What `rescue check` requires before a release (thresholds on the artifacts)."""
+
+    allow_blockers: bool = False
+    min_headline_score: Annotated[float, Field(ge=0, le=1)] | None = None
+    min_macro_f1_low: Annotated[float, Field(ge=0, le=1)] | None = None
+    min_contract_valid_rate: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
 class Spec(_Model):
@@ -243,6 +254,8 @@ class Spec(_Model):
     compliance: Compliance = Field(default_factory=Compliance)
     owner: Owner | None = None
     attestations: str = "attestations.yaml"
+    signoffs: str = "signoffs.yaml"
+    gate: Gate = Field(default_factory=Gate)
 
     @field_validator("targets", "eval", "compliance", "sources", "integration", mode="before")
     @classmethod
@@ -599,6 +612,34 @@ class Attestation(_Model):
 
 class _AttestationFile(_Model):
     attestations: list[Attestation] = Field(default_factory=list)
+
+
+class SignOff(_Model):
+    """A named person signs one version of an artifact: the hash pins the version signed."""
+
+    artifact: Literal["gap", "data_picture", "eval_set", "eval_position", "owner"]
+    scope: NonEmpty
+    by: NonEmpty
+    role: str | None = None
+    date: date
+    link: Annotated[str, Field(pattern=r"^(https?://|mailto:|file:|[\w./-]+$)")]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class _SignOffFile(_Model):
+    signoffs: list[SignOff] = Field(default_factory=list)
+
+
+def load_signoffs(spec: Spec) -> list[SignOff]:
+    """The project's sign-offs (empty when the file does not exist yet)."""
+    file = spec.path(spec.signoffs)
+    if not file.exists():
+        return []
+    data = read_yaml(file) or {}
+    try:
+        return list(_SignOffFile.model_validate(data).signoffs)
+    except ValidationError as exc:
+        raise SpecError(file, issues_from_validation(exc, data, _SignOffFile)) from None
 
 
 def load_attestations(spec: Spec) -> list[Attestation]:

@@ -33,6 +33,7 @@ DAYS: tuple[Day, ...] = (
     Day(2, "Data picture", "day2_data_picture.ipynb", "data_picture"),
     Day(3, "Eval set", "day3_eval_set.ipynb", "eval_set"),
     Day(4, "Eval position", "day4_eval_position.ipynb", "eval_position"),
+    Day(5, "Owner and readout", "day5_owner_readout.ipynb", "readout"),
 )
 
 

@@ -63,9 +63,13 @@ def test_week_on_the_sample_project_with_a_planted_secret(
         ("artifact", "data_picture", None), ("workbook", 2, "ok"),
         ("artifact", "eval_set", None), ("workbook", 3, "ok"),
         ("artifact", "eval_position", None), ("workbook", 4, "ok"),
+        ("artifact", "owner", None), ("artifact", "readout", None), ("workbook", 5, "ok"),
         ("artifact", "gap", None), ("workbook", 1, "ok"),
     ]  # fmt: skip
-    assert verify_log(out) == 10
+    assert verify_log(out) == 13
+    readout = read_artifact(out, "readout")
+    assert readout["decision"] == "no-go" and "sales_artifact" in readout["stall_reasons_applying"]
+    assert (out / "readout.md").read_text().startswith("# Readout")
     eval_set = read_artifact(out, "eval_set")
     assert (
         eval_set["labels"]["coverage"] == 1.0 and (out / "eval_set.parquet").exists()

@@ -54,7 +54,10 @@ def lab(tmp_path: Path):
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
          "--ServerApp.port_retries=0", "--ServerApp.open_browser=False", "--allow-root",
          "--LabApp.extension_manager=readonly"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=root, env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
+        stdout=log, stderr=subprocess.STDOUT, cwd=root,
+        # a private settings/workspace/runtime state: the test sees the same JupyterLab on every machine
+        env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1", "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+             "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -86,6 +89,16 @@ def _label_events(root: Path) -> list[tuple[str, str, str]]:
         ).fetchall()
 
 
+def _accept_kernel_dialog(page) -> None:
+    """A fresh JupyterLab may ask which kernel to start: accept the notebook's own (Python 3)."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    try:
+        dialog.wait_for(timeout=8_000)
+    except Exception:  # noqa: BLE001 - no dialog: the kernel started on its own
+        return
+    dialog.locator(".jp-mod-accept").click()
+
+
 def _run_all(page) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
@@ -102,6 +115,7 @@ def test_label_in_jupyterlab_and_survive_a_kernel_restart(lab, request) -> None:
         try:
             page.goto(f"{lab['base']}/lab/tree/workbooks/day3_eval_set.ipynb?token={lab['token']}")
             page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
+            _accept_kernel_dialog(page)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
             _run_all(page)
             first = page.get_by_role("button", name="1 · positive")

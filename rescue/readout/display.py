@@ -1,0 +1,142 @@
+"""How the Day 5 workbook shows the owner and the readout."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+VERDICT_COLOURS = {"applies": "#f8d4d4", "does not apply": "#d8f0d8", "unknown": "#e8e8e8"}
+DECISIONS = {"no-go": "NO-GO", "conditional": "CONDITIONAL GO", "go": "GO"}
+
+
+def _html(frame: pd.DataFrame, colour: dict[int, str] | None = None, uuid: str = "t"):
+    from IPython.display import HTML
+
+    styler = (
+        frame.style.hide(axis="index")
+        .set_uuid(uuid)
+        .set_properties(**{"text-align": "left", "vertical-align": "top"})
+    )
+    if colour:
+        styler = styler.apply(
+            lambda row: [f"background-color: {colour.get(row.name, '')}"] * len(row), axis=1
+        )
+    return HTML(styler.to_html())
+
+
+def decision_markdown(readout: dict[str, Any]) -> str:
+    lines = [f"### {DECISIONS[readout['decision']]}", ""]
+    lines += [f"- {html.escape(b)}" for b in readout["because"]]
+    applying = [d["title"] for d in readout["diagnosis"] if d["verdict"] == "applies"]
+    lines += [
+        "",
+        f"**Stall reasons that apply ({len(applying)} of 7):** " + ("; ".join(applying) or "none"),
+        "",
+    ]
+    lines += [
+        f"**Rebuild:** {readout['plan_weeks']} weeks, starting {readout['plan'][0]['starts']}."
+        if readout["plan"]
+        else "**Rebuild:** nothing open."
+    ]
+    return "\n".join(lines)
+
+
+def diagnosis_table(readout: dict[str, Any]):
+    frame = pd.DataFrame(
+        [
+            {
+                "Stall reason": d["title"],
+                "Verdict": d["verdict"],
+                "Evidence": " · ".join(d["evidence"]),
+                "From": ", ".join(d["from"]),
+            }
+            for d in readout["diagnosis"]
+        ]
+    )
+    colours = {i: VERDICT_COLOURS[d["verdict"]] for i, d in enumerate(readout["diagnosis"])}
+    return _html(frame, colours, "diagnosis")
+
+
+def summaries_markdown(readout: dict[str, Any]) -> str:
+    s = readout["summaries"]
+    lines = []
+    if g := s.get("production_gap"):
+        lines.append(f"- **Production gap**: {g['verdict']}, headline {g['headline_score']:.2f} (weakest: {', '.join(g['weakest_areas'])}); "
+                     f"{g['counts']['pass']} computed, {g['counts']['attested']} attested, {g['counts']['fail']} failing, {g['counts']['unknown']} unknown.")  # fmt: skip
+    if d := s.get("data_picture"):
+        lines.append(f"- **Data picture**: {d['reachable']} of {d['sources']} sources read ({d['rows']:,} rows); unowned: {', '.join(d['unowned']) or 'none'}; "
+                     f"personal data in: {', '.join(d['personal_data_in']) or 'none'}; worst read p95 {d['worst_read_p95_ms']} ms.")  # fmt: skip
+    if e := s.get("eval_set"):
+        origin = ", ".join(f"{k} ({v})" for k, v in e["label_origin"].items()) or "none yet"
+        agreement = (
+            f"{e['agreement']['measure']} {e['agreement']['value']:.2f}" if e["agreement"] else "not measured"
+        )
+        lines.append(
+            f"- **Eval set**: {e['labeled']} of {e['sampled']} sampled items labeled ({origin}); agreement {agreement}."
+        )
+    if p := s.get("eval_position"):
+        demo = f"{p['demo_accuracy']['value']:.0%} on the demo vs " if p.get("demo_accuracy") else ""
+        cost = f", {p['cost_per_month_eur']:,.0f} EUR a month" if p["cost_per_month_eur"] is not None else ""
+        contract = (
+            f", {p['contract_valid_rate']:.0%} of outputs fit the contract"
+            if p["contract_valid_rate"] is not None
+            else ""
+        )
+        lines.append(f"- **Eval position**: {demo}{p['accuracy']['value']:.0%} accuracy on {p['n']} production items "
+                     f"(macro-F1 {p['macro_f1']['value']:.2f}); p95 {p['latency_p95_ms']} ms{cost}{contract}.")  # fmt: skip
+        if p.get("baseline"):
+            lines.append(f"  {p['baseline']}")
+    return "\n".join(lines) or "_No artifacts yet._"
+
+
+def top_gaps_table(readout: dict[str, Any]):
+    frame = pd.DataFrame(readout["top_gaps"]).rename(columns={"title": "Gap", "severity": "Severity", "status": "Status",
+                                                             "evidence": "Evidence", "next": "Next step"})  # fmt: skip
+    return _html(frame.drop(columns=["check"]) if len(frame) else frame, uuid="gaps")
+
+
+def plan_table(readout: dict[str, Any]):
+    rows = [{"Week": f"{w['week']} ({w['starts']} – {w['ends']})", "Work": i["work"], "Who": i["role"], "Closes": i["check"]}
+            for w in readout["plan"] for i in w["items"]]  # fmt: skip
+    return _html(pd.DataFrame(rows), uuid="plan")
+
+
+def owner_table(owner: dict[str, Any]):
+    frame = pd.DataFrame(
+        [{"Check": c["check"], "OK": "✔" if c["ok"] else "✘", "Detail": c["detail"]} for c in owner["checks"]]
+    )
+    colours = {i: ("#d8f0d8" if c["ok"] else "#f8d4d4") for i, c in enumerate(owner["checks"])}
+    return _html(frame, colours, "owner")
+
+
+def signoff_form(spec: Any, out: str | Path):
+    """An ipywidgets form: the owner signs the current version of an artifact (its hash is recorded)."""
+    import ipywidgets as w
+
+    from ..errors import RescueError
+    from ..owner import REQUIRED_SIGNOFFS, sign_off
+
+    choice = w.Dropdown(
+        options=[(f"{scope} — {artifact}.json", (artifact, scope)) for artifact, scope in REQUIRED_SIGNOFFS],
+        description="Sign",
+    )
+    by = w.Text(description="Name")
+    role = w.Text(description="Role")
+    link = w.Text(description="Link", placeholder="https://… to the signed decision")
+    button = w.Button(description="Sign this version", button_style="success", icon="pencil")
+    message = w.HTML()
+
+    def save(_: Any) -> None:
+        artifact, scope = choice.value
+        try:
+            s = sign_off(spec, out, artifact, scope, by.value, link.value, role=role.value)
+        except RescueError as exc:
+            message.value = f"<pre style='color:#b00'>{html.escape(str(exc))}</pre>"
+            return
+        message.value = f"<span style='color:#070'>Signed {scope} by {html.escape(s.by)} (sha256 {s.sha256[:12]}…). Re-run to refresh.</span>"
+
+    button.on_click(save)
+    return w.VBox([choice, by, role, link, button, message])

@@ -1,0 +1,155 @@
+"""Day 5: stall diagnosis from evidence, a dated plan, sign-offs that go stale, and the release gate."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rescue.artifacts import write_artifact
+from rescue.cli import main
+from rescue.data.picture import build_picture
+from rescue.evals.position import build_eval_position
+from rescue.gap import assess_gap
+from rescue.owner import build_owner, sign_off, signoff_status
+from rescue.readout.build import build_readout, check_gate, readout_markdown
+from rescue.spec import load_spec
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def week_out(tmp_path_factory):
+    """The sample project with Days 2 and 4 written to an output folder."""
+    project = tmp_path_factory.mktemp("p") / "pharma-feedback"
+    shutil.copytree(SAMPLE, project)
+    spec = load_spec(project)
+    out = tmp_path_factory.mktemp("out")
+    write_artifact(out, "gap", assess_gap(spec, out), spec)
+    write_artifact(out, "data_picture", build_picture(spec, as_of=date(2026, 11, 1), probes=3), spec)
+    write_artifact(out, "eval_position", build_eval_position(spec, out, progress=False), spec)
+    return project, out
+
+
+def test_the_sample_readout_names_its_stall_reasons(week_out) -> None:
+    project, out = week_out
+    spec = load_spec(project)
+    readout = build_readout(spec, out, as_of=date(2026, 11, 25))
+    verdicts = {d["id"]: d["verdict"] for d in readout["diagnosis"]}
+    assert verdicts == {
+        "sales_artifact": "applies", "no_eval_harness": "does not apply", "no_latency_cost_target": "does not apply",
+        "data_only_in_demo": "applies", "integration_hand_waved": "applies", "compliance_deferred": "applies",
+        "no_owner": "applies",
+    }  # fmt: skip
+    sales = next(d for d in readout["diagnosis"] if d["id"] == "sales_artifact")
+    assert "100% on 5 demo examples" in sales["evidence"][0] and sales["from"] == ["eval_position.json"]
+    assert readout["decision"] == "no-go"
+    assert readout["plan"][0]["starts"] == "2026-11-30"  # the Monday after
+    assert readout["top_gaps"][0]["severity"] == "blocker"
+    write_artifact(out, "readout", readout, spec)
+    text = readout_markdown(readout, spec.project)
+    assert "**Decision: NO-GO**" in text and "Week 1 (2026-11-30" in text
+
+
+def test_unknown_without_evidence() -> None:
+    from rescue.readout.diagnose import diagnose
+
+    assert {d["verdict"] for d in diagnose({})} == {"unknown"}
+
+
+def test_signoff_goes_stale_when_the_artifact_changes(week_out, tmp_path: Path) -> None:
+    project, out = week_out
+    spec = load_spec(project)
+    private = tmp_path / "out"
+    shutil.copytree(out, private)
+    signed = sign_off(
+        spec,
+        private,
+        "eval_position",
+        "eval plan and acceptance thresholds",
+        "Dana Okafor",
+        "https://wiki.example.com/s/1",
+    )
+    status = {s["artifact"]: s["status"] for s in signoff_status(spec, private)}
+    assert status == {"eval_position": "current", "data_picture": "missing", "gap": "missing"}
+    document = json.loads((private / "eval_position.json").read_text())
+    document["n_items"] += 1  # the artifact changes after the sign-off
+    (private / "eval_position.json").write_text(json.dumps(document))
+    status = {s["artifact"]: s["status"] for s in signoff_status(spec, private)}
+    assert status["eval_position"] == "stale"
+    owner = build_owner(spec, private, assess_gap(spec, private))
+    row = next(c for c in owner["checks"] if "eval plan" in c["check"])
+    assert row["ok"] is False and row["detail"].startswith("stale") and signed.by in row["detail"]
+    write_artifact(private, "owner", owner, spec)
+
+
+def _passing_project(write_spec, sample_spec_data) -> Path:
+    data = copy.deepcopy(sample_spec_data)
+    data["owner"] = {
+        "name": "Sam Example",
+        "team": "customer-care",
+        "on_customer_team": True,
+        "backup": "Kim Example",
+    }
+    data["compliance"]["providers"][0]["region"] = "eu-west-1"
+    return write_spec(data)
+
+
+def test_check_fails_on_the_sample_and_passes_when_fixed(
+    week_out, write_spec, sample_spec_data, tmp_path: Path
+) -> None:
+    project, out = week_out
+    runner = CliRunner()
+    failing = runner.invoke(main, ["check", str(out), "--project", str(project)])
+    assert failing.exit_code == 1
+    assert "NOT READY" in failing.output and "No named production owner" in failing.output
+
+    fixed = _passing_project(write_spec, sample_spec_data)
+    spec = load_spec(fixed)
+    fixed_out = tmp_path / "out"
+    write_artifact(fixed_out, "gap", assess_gap(spec, fixed_out), spec)
+    write_artifact(fixed_out, "eval_position", build_eval_position(spec, fixed_out, progress=False), spec)
+    assert check_gate(spec, fixed_out) == []
+    passing = runner.invoke(main, ["check", str(fixed_out), "--project", str(fixed)])
+    assert passing.exit_code == 0 and "ready" in passing.output
+
+    # a threshold in rescue.yaml's gate turns the same artifacts into a failure
+    text = (
+        fixed / "rescue.yaml"
+    ).read_text() + "gate: {min_macro_f1_low: 0.8, min_contract_valid_rate: 0.99}\n"
+    (fixed / "rescue.yaml").write_text(text)
+    gated = runner.invoke(main, ["check", str(fixed_out), "--project", str(fixed)])
+    assert (
+        gated.exit_code == 1
+        and "macro-F1 lower bound" in gated.output
+        and "contract valid rate" in gated.output
+    )
+
+
+def test_sign_command(week_out, tmp_path: Path) -> None:
+    project, out = week_out
+    private = tmp_path / "out"
+    shutil.copytree(out, private)
+    result = CliRunner().invoke(main, ["sign", str(project), str(private), "data_picture", "--scope", "data access",
+                                       "--by", "Dana Okafor", "--link", "https://wiki.example.com/da"])  # fmt: skip
+    assert result.exit_code == 0 and "signed: data access" in result.output
+    missing = CliRunner().invoke(
+        main,
+        [
+            "sign",
+            str(project),
+            str(tmp_path),
+            "gap",
+            "--scope",
+            "compliance",
+            "--by",
+            "X",
+            "--link",
+            "https://x.example",
+        ],
+    )
+    assert missing.exit_code == 2 and "nothing to sign" in missing.output
