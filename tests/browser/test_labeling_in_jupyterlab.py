@@ -94,7 +94,7 @@ def _accept_kernel_dialog(page) -> None:
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
     try:
         dialog.wait_for(timeout=8_000)
-    except Exception:  # noqa: BLE001 - no dialog: the kernel started on its own
+    except Exception:  # no dialog: the kernel started on its own
         return
     dialog.locator(".jp-mod-accept").click()
 
