@@ -130,7 +130,7 @@ def open_source(spec: Spec, source: Source, timeout_s: float | None = None) -> O
         raise
     except RescueError as exc:
         raise SourceError(source.name, "credentials", str(exc)) from None
-    except Exception as exc:
+    except Exception as exc:  # every driver raises its own types: name the failure for the user
         raise SourceError(source.name, _classify(exc), _first_line(exc)) from None
     opened.connect_ms = (time.perf_counter() - started) * 1000
     return opened
@@ -246,7 +246,7 @@ def _table(con: Any, source: Source) -> Any:
         database, name = name.split(".", 1)
     try:
         return con.table(name, database=database) if database else con.table(name)
-    except Exception as exc:
+    except Exception as exc:  # backends differ in what a missing table raises
         raise SourceError(
             source.name, "no_table", f"table {source.table!r} not found ({_first_line(exc)})"
         ) from None

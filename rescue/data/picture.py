@@ -151,7 +151,7 @@ def profile_source(
     except SourceError as exc:
         entry["status"] = "unavailable"
         entry["error"] = {"kind": exc.kind, "message": exc.reason}
-    except (duckdb.Error, Exception) as exc:
+    except Exception as exc:  # any driver failure is a finding in the picture, not a crash
         from .connect import _classify, _first_line
 
         entry["status"] = "unavailable"

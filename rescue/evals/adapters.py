@@ -121,8 +121,8 @@ def load_function(path: Path, function: str, notebook: bool) -> Callable[..., An
     namespace: dict[str, Any] = {"__name__": f"rescue_poc_{path.stem}", "__file__": str(path)}
     with _cwd(path.parent):
         try:
-            exec(compile(code, str(path), "exec"), namespace)
-        except Exception as exc:
+            exec(compile(code, str(path), "exec"), namespace)  # running the PoC's own code is the point
+        except Exception as exc:  # the PoC's code may fail in any way: say so instead of crashing
             raise RescueError(f"the PoC in {path.name} failed to load: {type(exc).__name__}: {exc}") from None
     fn = namespace.get(function)
     if not callable(fn):
@@ -137,7 +137,7 @@ def _function_adapter(spec: Spec, poc: PocSpec) -> Adapter:
     def call(item: dict[str, Any]) -> Answer:
         try:
             output = fn(item["text"])
-        except Exception as exc:
+        except Exception as exc:  # the PoC's own failure is a finding, recorded and counted
             raise CallFailed("error", f"{type(exc).__name__}: {exc}") from None
         usage = output.get("usage") if isinstance(output, dict) else None
         return Answer(output, *(_usage(usage) if usage else (None, None)))
