@@ -186,5 +186,37 @@ def sign(project: Path, out: Path, artifact: str, scope: str, by: str, link: str
     click.echo(f"signed: {s.scope} ({s.artifact}.json sha256 {s.sha256[:12]}…) by {s.by}")
 
 
+@main.command()
+@click.argument(
+    "projects", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="portfolio folder"
+)
+@click.option(
+    "--run/--read",
+    default=False,
+    help="run each project's week first (in parallel), or read existing artifacts",
+)
+@click.option("--days", help="with --run: the days to run, e.g. 1,2")
+@click.option("--workers", default=2, show_default=True, help="projects run at once")
+def portfolio(projects: tuple[Path, ...], out: Path, run: bool, days: str | None, workers: int) -> None:
+    """Compare many audit PROJECTS on one page, ranked by how close each is to production."""
+    from .readout.portfolio import rank, render_portfolio, run_projects, summarise
+    from .spec import load_spec
+
+    if run:
+        outs = run_projects(list(projects), out, _parse_days(days), workers)
+    else:
+        outs = {p: out / load_spec(p).project for p in projects}
+    rows = rank([summarise(p, o) for p, o in outs.items()])
+    page = render_portfolio(rows, out / "portfolio.html")
+    for i, r in enumerate(rows, start=1):
+        click.echo(
+            f"{i}. {r['project']}: {r['decision']}, headline {r['headline']:.2f}, {len(r['blockers'])} blocker(s), {r['weeks_to_finish']} weeks"
+        )
+    click.echo(f"wrote {page}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
