@@ -24,6 +24,12 @@ def plan_rules() -> dict[str, Any]:
     return yaml.safe_load(PLAN.read_text(encoding="utf-8"))
 
 
+def due_dates(gap: dict[str, Any], as_of: date | None = None) -> dict[str, str]:
+    """When each open check's work is due: the end of its week in the rebuild plan."""
+    plan = rebuild_plan(gap, _next_monday(as_of or date.today()))
+    return {item["check"]: week["ends"] for week in plan for item in week["items"]}
+
+
 def _next_monday(day: date) -> date:
     return day + timedelta(days=(7 - day.weekday()) % 7 or 7)
 

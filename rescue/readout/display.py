@@ -104,6 +104,21 @@ def plan_table(readout: dict[str, Any]):
     return _html(pd.DataFrame(rows), uuid="plan")
 
 
+def raci_table(owner: dict[str, Any]):
+    frame = pd.DataFrame(
+        [{"Role": r["role"], "RACI": r["raci"], "Who": r["who"] or "— unassigned —"} for r in owner["raci"]]
+    )
+    colours = {i: ("" if r["assigned"] else "#f8d4d4") for i, r in enumerate(owner["raci"])}
+    return _html(frame, colours, "raci")
+
+
+def handover_table(owner: dict[str, Any]):
+    frame = pd.DataFrame(
+        [{"Hand over": h["item"], "Status": h["status"], "Due": h["due"] or "—"} for h in owner["handover"]]
+    )
+    return _html(frame, uuid="handover")
+
+
 def owner_table(owner: dict[str, Any]):
     frame = pd.DataFrame(
         [{"Check": c["check"], "OK": "✔" if c["ok"] else "✘", "Detail": c["detail"]} for c in owner["checks"]]
