@@ -630,25 +630,22 @@ class _SignOffFile(_Model):
     signoffs: list[SignOff] = Field(default_factory=list)
 
 
-def load_signoffs(spec: Spec) -> list[SignOff]:
-    """The project's sign-offs (empty when the file does not exist yet)."""
-    file = spec.path(spec.signoffs)
+def _load_records(file: Path, model: type[BaseModel], field: str) -> list[Any]:
+    """The records of a project's YAML list file (empty when it does not exist yet), validated."""
     if not file.exists():
         return []
     data = read_yaml(file) or {}
     try:
-        return list(_SignOffFile.model_validate(data).signoffs)
+        return list(getattr(model.model_validate(data), field))
     except ValidationError as exc:
-        raise SpecError(file, issues_from_validation(exc, data, _SignOffFile)) from None
+        raise SpecError(file, issues_from_validation(exc, data, model)) from None
+
+
+def load_signoffs(spec: Spec) -> list[SignOff]:
+    """The project's sign-offs (empty when the file does not exist yet)."""
+    return _load_records(spec.path(spec.signoffs), _SignOffFile, "signoffs")
 
 
 def load_attestations(spec: Spec) -> list[Attestation]:
     """The project's attestations (empty when the file does not exist yet)."""
-    file = spec.path(spec.attestations)
-    if not file.exists():
-        return []
-    data = read_yaml(file) or {}
-    try:
-        return list(_AttestationFile.model_validate(data).attestations)
-    except ValidationError as exc:
-        raise SpecError(file, issues_from_validation(exc, data, _AttestationFile)) from None
+    return _load_records(spec.path(spec.attestations), _AttestationFile, "attestations")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -50,3 +51,23 @@ def postgres() -> Iterator[PostgresServer]:
     """A throwaway PostgreSQL server on 127.0.0.1 (tests/postgres_server.py); skips locally if none, fails in CI."""
     with postgres_server() as server:
         yield server
+
+
+OWNER_ON_CUSTOMER_TEAM = {
+    "name": "Sam Example",
+    "team": "customer-care",
+    "on_customer_team": True,
+    "backup": "Kim Example",
+}
+
+
+def with_owner_and_eu_provider(
+    data: dict[str, Any], owner: bool = True, region: bool = True
+) -> dict[str, Any]:
+    """The sample spec with the two spec-level blockers fixed: an owner on the customer team, an EU provider."""
+    data = copy.deepcopy(data)
+    if owner:
+        data["owner"] = dict(OWNER_ON_CUSTOMER_TEAM)
+    if region:
+        data["compliance"]["providers"][0]["region"] = "eu-west-1"
+    return data

@@ -287,3 +287,24 @@ def _open_http(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
     return OpenSource(
         source, con, table, 0.0, "duckdb", [f"fetched {len(frame)} records over HTTP GET"], [con.disconnect]
     )
+
+
+def read_texts(spec: Spec, source: Source, extra_columns: list[str] | None = None) -> Any:
+    """``item_id`` and ``text`` (plus any of ``extra_columns`` it has) of every row of a source, read-only.
+
+    Used to sample the eval set and to join labels to their text. Returns a pandas DataFrame.
+    """
+    opened = open_source(spec, source)
+    try:
+        t = opened.table
+        cols = [
+            t[source.id_column].cast("string").name("item_id"),
+            t[source.text_column].cast("string").name("text"),
+        ]
+        cols += [t[c].cast("string").name(c) for c in (extra_columns or []) if c in t.columns]
+        with time_limit(opened):
+            frame = t.select(*cols).to_pandas()
+    finally:
+        opened.close()
+    frame["text"] = frame["text"].fillna("")
+    return frame

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from ..data.connect import SourceError, open_source, time_limit
+from ..data.connect import SourceError, read_texts
 from ..data.pii import mask_pii
 from ..errors import RescueError
 from ..spec import Spec
@@ -78,19 +78,12 @@ def load_eval_items(spec: Spec) -> list[dict[str, Any]]:
 
 def _texts(spec: Spec, source: Any, wanted: pd.DataFrame) -> pd.DataFrame:
     try:
-        opened = open_source(spec, source)
+        texts = read_texts(spec, source)
     except SourceError as exc:
         raise RescueError(f"cannot read the labeled items' text: {exc}") from None
-    try:
-        t = opened.table
-        with time_limit(opened):
-            texts = t.select(
-                t[source.id_column].cast("string").name("item_id"), t[source.text_column].name("text")
-            ).to_pandas()
-    finally:
-        opened.close()
-    texts = texts.drop_duplicates("item_id")
-    merged = wanted.assign(source=source.name).merge(texts, on="item_id", how="left")
+    merged = wanted.assign(source=source.name).merge(
+        texts.drop_duplicates("item_id"), on="item_id", how="left"
+    )
     merged["text"] = merged["text"].fillna("")
     return merged
 

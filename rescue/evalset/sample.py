@@ -16,7 +16,7 @@ import re
 import pandas as pd
 from scipy import stats
 
-from ..data.connect import SourceError, open_source, time_limit
+from ..data.connect import SourceError, read_texts
 from ..errors import RescueError
 from ..spec import Spec
 
@@ -39,25 +39,13 @@ def population(spec: Spec, extra_columns: list[str] | None = None) -> pd.DataFra
         if not (source.id_column and source.text_column):
             continue
         try:
-            opened = open_source(spec, source)
+            frame = read_texts(spec, source, extra_columns)
         except SourceError as exc:
             raise RescueError(f"cannot sample from {source.name}: {exc.reason}") from None
-        try:
-            t = opened.table
-            cols = [
-                t[source.id_column].cast("string").name("item_id"),
-                t[source.text_column].cast("string").name("text"),
-            ]
-            cols += [t[c].cast("string").name(c) for c in (extra_columns or []) if c in t.columns]
-            with time_limit(opened):
-                frame = t.select(*cols).to_pandas()
-        finally:
-            opened.close()
         frames.append(frame.assign(source=source.name))
     if not frames:
         raise RescueError("no source declares both id_column and text_column: nothing to sample from")
     frame = pd.concat(frames, ignore_index=True)
-    frame["text"] = frame["text"].fillna("")
     return frame[frame["text"].str.strip() != ""].reset_index(drop=True)
 
 

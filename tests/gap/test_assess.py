@@ -12,6 +12,7 @@ from rescue.errors import SpecError
 from rescue.gap import assess_gap, attest, load_catalogue
 from rescue.gap.rules import Context, artifact_value
 from rescue.spec import Attestation, load_spec
+from tests.conftest import with_owner_and_eu_provider
 
 
 def _by_id(report: dict) -> dict:
@@ -101,15 +102,7 @@ def test_unknown_check_in_attestations_is_a_spec_error(sample_project: Path) -> 
 
 
 def test_fixing_the_owner_and_region_lifts_those_blockers(write_spec, sample_spec_data) -> None:
-    data = copy.deepcopy(sample_spec_data)
-    data["owner"] = {
-        "name": "Sam Example",
-        "team": "customer-care",
-        "on_customer_team": True,
-        "backup": "Kim Example",
-    }
-    data["compliance"]["providers"][0]["region"] = "eu-west-1"
-    report = assess_gap(load_spec(write_spec(data)))
+    report = assess_gap(load_spec(write_spec(with_owner_and_eu_provider(sample_spec_data))))
     active = {b["id"] for b in report["blockers"] if b["applies"]}
     assert active == {"no_production_baseline"}
     assert _by_id(report)["ownership.backup_named"]["status"] == "pass"

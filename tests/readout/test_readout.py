@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 from datetime import date
@@ -19,7 +18,7 @@ from rescue.gap import assess_gap
 from rescue.owner import build_owner, sign_off, signoff_status
 from rescue.readout.build import build_readout, check_gate, readout_markdown
 from rescue.spec import load_spec
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, with_owner_and_eu_provider
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +87,7 @@ def test_signoff_goes_stale_when_the_artifact_changes(week_out, tmp_path: Path) 
 
 
 def _passing_project(write_spec, sample_spec_data) -> Path:
-    data = copy.deepcopy(sample_spec_data)
-    data["owner"] = {
-        "name": "Sam Example",
-        "team": "customer-care",
-        "on_customer_team": True,
-        "backup": "Kim Example",
-    }
-    data["compliance"]["providers"][0]["region"] = "eu-west-1"
-    return write_spec(data)
+    return write_spec(with_owner_and_eu_provider(sample_spec_data))
 
 
 def test_check_fails_on_the_sample_and_passes_when_fixed(
