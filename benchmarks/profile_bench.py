@@ -548,9 +548,9 @@ def phase_lines(runs: list[dict[str, Any]]) -> list[str]:
         return []
     names = list(done[0]["phases"])
     medians = {n: statistics.median(r["phases"].get(n, 0.0) for r in done) for n in names}
-    total = statistics.median(r["elapsed_s"] for r in done)
     parts = [f"{n.lstrip('_')} {s:.2f}" for n, s in sorted(medians.items(), key=lambda kv: -kv[1])]
-    other = total - sum(medians.values())
+    # per run, then the median: medians of the parts need not add up to the median of the whole
+    other = statistics.median(r["elapsed_s"] - sum(r["phases"].values()) for r in done)
     return [f"    phases (median s): {', '.join(parts)}, other {other:.2f}"]
 
 
@@ -588,7 +588,8 @@ def main() -> None:
     if loads:
         print(
             f"1-min load average before each run: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores "
-            "(well above 0 means other work shared the CPU and inflated the times)"
+            "(it still counts this benchmark's previous run for about a minute; well above 1 means other "
+            "work shared the CPU and inflated the times)"
         )
     n = label(args.rows)
     got = summary(big_runs)

@@ -52,9 +52,10 @@ def _server_pass(opened: OpenSource) -> dict[str, Any]:
 
 def _text_hashes(rel: Relation, column: str) -> set[str]:
     c = '"' + column.replace('"', '""') + '"'
+    # the first OVERLAP_ROWS texts, hashed after trimming and lower-casing (the limit applies before DISTINCT)
     rows = rel.con.execute(
-        f"SELECT DISTINCT md5(lower(trim(regexp_replace({c}, '\\s+', ' ', 'g')))) FROM {rel.from_sql} "
-        f"WHERE {c} IS NOT NULL AND trim({c}) <> '' LIMIT {OVERLAP_ROWS}"
+        f"SELECT DISTINCT md5(lower(trim(t))) FROM (SELECT {c} AS t FROM {rel.from_sql} "
+        f"WHERE {c} IS NOT NULL AND {c} <> '' LIMIT {OVERLAP_ROWS})"
     ).fetchall()
     return {r[0] for r in rows}
 
