@@ -13,6 +13,11 @@ def _pct(interval: dict[str, Any]) -> str:
     return f"{interval['value']:.1%} (95% CI {interval['low']:.1%}–{interval['high']:.1%}, n={interval['n']})"
 
 
+def _mcc_ci(pos: dict[str, Any]) -> str:
+    iv = pos["scored"]["as_failures"].get("mcc_interval")
+    return f" (95% CI {iv['low']:.2f}–{iv['high']:.2f})" if iv and iv["low"] is not None else ""
+
+
 def summary_markdown(pos: dict[str, Any]) -> str:
     """The eval position in a few lines a manager can read: quality, then operations."""
     return quality_markdown(pos) + "\n" + operations_markdown(pos)
@@ -23,7 +28,7 @@ def quality_markdown(pos: dict[str, Any]) -> str:
     s = pos["scores"]
     lines = [
         f"- **Accuracy on {pos['n_items']} labeled production items: {_pct(s['accuracy'])}**; "
-        f"macro-F1 {s['macro_f1']['value']:.2f} (95% CI {s['macro_f1']['low']:.2f}–{s['macro_f1']['high']:.2f}); MCC {s['mcc']:.2f}.",
+        f"macro-F1 {s['macro_f1']['value']:.2f} (95% CI {s['macro_f1']['low']:.2f}–{s['macro_f1']['high']:.2f}); MCC {s['mcc']:.2f}{_mcc_ci(pos)}.",
     ]
     t = pos["target"]
     if t["min_macro_f1"] is not None:
@@ -72,6 +77,10 @@ def operations_markdown(pos: dict[str, Any]) -> str:
         lines.append(
             f"- **Integration contract**: {pos['contract']['valid_rate']:.0%} of outputs would be accepted downstream."
         )
+    if pos.get("extraction"):
+        x = pos["extraction"]
+        lines.append(f"- **Extraction**: exact records {_pct(x['exact_record'])}; field micro-F1 {x['micro_f1']['value']:.2f} "
+                     f"(95% CI {x['micro_f1']['low']:.2f}–{x['micro_f1']['high']:.2f}).")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -255,6 +255,26 @@ def _examples(
     return out
 
 
+def _as_record(label: str) -> dict[str, Any] | None:
+    text = label.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _extraction(items: list[dict[str, Any]], calls: list[Call]) -> dict[str, Any] | None:
+    """Structured-extraction scores when the labels are JSON records (otherwise None)."""
+    records = [_as_record(it["label"]) for it in items]
+    if not records or any(r is None for r in records):
+        return None
+    predicted = [c.output if c.ok and isinstance(c.output, dict) else None for c in calls]
+    return scores.extraction(records, predicted)  # type: ignore[arg-type]
+
+
 def _confusions(score: dict[str, Any]) -> list[dict[str, Any]]:
     classes = score["confusion"]["classes"]
     matrix = score["confusion"]["matrix"]
@@ -350,6 +370,7 @@ def build_eval_position(
         "latency": _latency(poc_calls, spec.targets.latency_p95_ms),
         "cost": _cost(spec, poc_calls, items),
         "contract": _contract(spec, poc_calls),
+        "extraction": _extraction(items, poc_calls),
         "slices": _slices(items, poc_calls, field, spec.eval.slices),
         "failure_modes": {
             "confusions": _confusions(headline),

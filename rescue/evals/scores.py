@@ -80,17 +80,28 @@ def classification(
     yt = np.array([index.get(t, len(classes)) for t in y_true])
     yp = np.array([index.get(p, len(classes)) for p in predicted])
     macro = float(f1.mean()) if len(classes) else 0.0
-    low = high = None
+    k1 = (
+        len(classes) + 1
+    )  # code k stands for "no valid prediction": a label of its own for MCC, as in scikit-learn
+
+    def full_matrix(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return np.bincount(t * k1 + p, minlength=k1 * k1).reshape(k1, k1)
+
+    mcc = _mcc(full_matrix(yt, yp)) if n else 0.0
+    low = high = mcc_low = mcc_high = None
     if n:
         rng = np.random.default_rng(seed)
         draws = rng.integers(0, n, size=(BOOTSTRAP, n))
         boot = np.array([_macro_f1_counts(yt[d], yp[d], len(classes)) for d in draws])
         low, high = (round(float(v), 4) for v in np.percentile(boot, [2.5, 97.5]))
+        boot_mcc = np.array([_mcc(full_matrix(yt[d], yp[d])) for d in draws])
+        mcc_low, mcc_high = (round(float(v), 4) for v in np.percentile(boot_mcc, [2.5, 97.5]))
     return {
         "n": n,
         "accuracy": wilson(correct, n),
         "macro_f1": {"value": round(macro, 4), "low": low, "high": high, "n": n},
-        "mcc": round(float(_mcc(matrix)), 4),
+        "mcc": round(float(mcc), 4),
+        "mcc_interval": {"value": round(float(mcc), 4), "low": mcc_low, "high": mcc_high, "n": n},
         "per_class": {
             c: {
                 "precision": round(float(precision[i]), 4),
@@ -192,3 +203,70 @@ def holm(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = round(running, 6)
     return adjusted
+
+
+def extraction(
+    y_true: list[dict[str, Any]], y_pred: list[dict[str, Any] | None], seed: int = SEED
+) -> dict[str, Any]:
+    """Structured extraction: per-field precision/recall/F1, micro-F1 with a bootstrap interval, exact-record rate.
+
+    A field counts as a true positive when the prediction holds the labeled (non-empty) value; a predicted
+    value that is wrong or not in the label is a false positive; a labeled value not predicted is a false
+    negative. A missing prediction (an error) predicts nothing. Values compare as stripped strings.
+    """
+
+    def norm(v: Any) -> str | None:
+        if v is None:
+            return None
+        text = str(v).strip()
+        return text or None
+
+    fields = sorted({f for rec in y_true for f in rec})
+    n = len(y_true)
+    counts = np.zeros((n, len(fields), 3), dtype=int)  # tp, fp, fn per item and field
+    exact = 0
+    for i, (truth, pred) in enumerate(zip(y_true, y_pred, strict=True)):
+        pred = pred if isinstance(pred, dict) else {}
+        same = True
+        for j, f in enumerate(fields):
+            t, p = norm(truth.get(f)), norm(pred.get(f))
+            if t is not None and p == t:
+                counts[i, j, 0] = 1
+            else:
+                if p is not None:
+                    counts[i, j, 1] = 1
+                if t is not None:
+                    counts[i, j, 2] = 1
+            same = same and p == t
+        exact += same
+
+    def f1(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        return (
+            precision,
+            recall,
+            (2 * precision * recall / (precision + recall) if precision + recall else 0.0),
+        )
+
+    per_field = {}
+    for j, f in enumerate(fields):
+        tp, fp, fn = counts[:, j, :].sum(axis=0)
+        p, r, score = f1(tp, fp, fn)
+        per_field[f] = {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(score, 4),
+            "support": int(tp + fn),
+        }
+    micro = f1(*counts.sum(axis=(0, 1)))[2] if n else 0.0
+    low = high = None
+    if n:
+        rng = np.random.default_rng(seed)
+        boot = [f1(*counts[idx].sum(axis=(0, 1)))[2] for idx in rng.integers(0, n, size=(BOOTSTRAP, n))]
+        low, high = (round(float(v), 4) for v in np.percentile(boot, [2.5, 97.5]))
+    return {
+        "fields": per_field,
+        "micro_f1": {"value": round(micro, 4), "low": low, "high": high, "n": n},
+        "exact_record": wilson(exact, n),
+    }

@@ -83,3 +83,29 @@ def test_display(position) -> None:
         and display.plot_latency(pos).axes
     )
     assert len(display.slices_table(pos)) == 3 and len(display.examples_table(pos)) > 0
+
+
+def test_extraction_labels_are_scored_per_field(write_spec, sample_spec_data, tmp_path: Path) -> None:
+    import copy
+    import json as jsonlib
+
+    import pandas as pd
+
+    project = write_spec(sample_spec_data)
+    records = [{"drug": "Zomig", "condition": "Migraine"}, {"drug": "Latuda", "condition": "Bipolar"}]
+    pd.DataFrame({"item_id": ["1", "2"], "text": ["zomig for migraine", "latuda for bipolar"],
+                  "record": [jsonlib.dumps(r) for r in records]}).to_csv(project / "extract.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {"item_id": ["1", "2"], "drug": ["Zomig", "Latuda"], "condition": ["Migraine", "Depression"]}
+    ).to_csv(project / "preds.csv", index=False)
+    data = copy.deepcopy(sample_spec_data)
+    data["poc"] = {"kind": "predictions", "path": "preds.csv"}
+    data["eval"] = {"labels": "extract.csv", "label_column": "record", "baseline": None}
+    data["integration"] = []
+    spec = load_spec(write_spec(data))
+    pos = build_eval_position(spec, tmp_path, progress=False)
+    x = pos["extraction"]
+    assert x["fields"]["drug"]["f1"] == 1.0 and x["fields"]["condition"]["recall"] == 0.5
+    assert x["exact_record"]["value"] == 0.5
+    write_artifact(tmp_path, "eval_position", pos, spec)
+    assert "Extraction" in display.operations_markdown(pos)

@@ -50,6 +50,8 @@ def test_missing_predictions_count_as_wrong(predictions) -> None:
     assert s["macro_f1"]["value"] == pytest.approx(
         metrics.f1_score(y_true, as_wrong, labels=CLASSES, average="macro", zero_division=0), abs=1e-4
     )
+    assert s["mcc"] == pytest.approx(metrics.matthews_corrcoef(y_true, as_wrong), abs=1e-4)
+    assert s["mcc_interval"]["low"] < s["mcc"] < s["mcc_interval"]["high"]
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (7, 10), (10, 10), (130, 400)])
@@ -88,3 +90,23 @@ def test_paired_difference_covers_the_truth() -> None:
 def test_sample_size_and_holm() -> None:
     assert labels_needed(0.05) == 1570  # 2·0.25·(1.96+0.8416)²/0.05²
     assert holm([0.01, 0.04, 0.03]) == [0.03, 0.06, 0.06]
+
+
+def test_extraction_scores_by_hand() -> None:
+    from rescue.evals.scores import extraction
+
+    truth = [
+        {"drug": "Zomig", "dose": "5 mg"},
+        {"drug": "Latuda", "dose": "40 mg"},
+        {"drug": "Apri", "dose": None},
+    ]
+    pred = [{"drug": "Zomig", "dose": "5 mg"}, {"drug": "latuda", "dose": "40 mg", "extra": "x"}, None]
+    r = extraction(truth, pred)
+    # drug: tp 1 (Zomig), fp 1 (latuda), fn 2 (Latuda, Apri) -> p 0.5, r 1/3
+    assert r["fields"]["drug"] == {"precision": 0.5, "recall": 0.3333, "f1": 0.4, "support": 3}
+    # dose: tp 2, fp 0, fn 0 (None labels are not expected)
+    assert r["fields"]["dose"]["f1"] == 1.0
+    assert r["exact_record"]["value"] == pytest.approx(1 / 3, abs=1e-4)  # only the first record matches
+    tp, fp, fn = 3, 1, 2
+    micro = 2 * (tp / (tp + fp)) * (tp / (tp + fn)) / ((tp / (tp + fp)) + (tp / (tp + fn)))
+    assert r["micro_f1"]["value"] == pytest.approx(micro, abs=1e-4)
