@@ -304,17 +304,23 @@ def describe(path: Path) -> str:
 
 # --- running one profile in its own process ---------------------------------------------------------
 
-RESCUE_CHILD = r"""
-import json, sys, time
-from datetime import date
-from pathlib import Path
-
+# both child scripts measure their own peak resident memory the same way
+HWM_MB = r"""
 def hwm_mb():
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return None
+"""
+
+RESCUE_CHILD = (
+    HWM_MB
+    + r"""
+import json, sys, time
+from datetime import date
+from pathlib import Path
+
 
 from rescue.spec import load_spec
 from rescue.data import picture
@@ -343,18 +349,15 @@ elapsed = time.perf_counter() - started
 Path(sys.argv[2]).write_text(json.dumps({"elapsed_s": elapsed, "baseline_mb": baseline, "status": entry["status"],
                   "error": entry["error"], "rows": entry["rows"], "phases": phases}))
 """
+)
 
-PEER_CHILD = r"""
+PEER_CHILD = (
+    HWM_MB
+    + r"""
 import json, sys, time, warnings
 from pathlib import Path
 warnings.filterwarnings("ignore")
 
-def hwm_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return None
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -375,6 +378,7 @@ Path(sys.argv[2]).write_text(json.dumps({"elapsed_s": described - started, "json
                   "baseline_mb": baseline, "rows": len(df), "json_chars": len(out),
                   "version": ydata_profiling.__version__, "pandas": pd.__version__}))
 """
+)
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:

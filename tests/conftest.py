@@ -21,12 +21,17 @@ FIXTURES = Path(__file__).parent / "fixtures"
 collect_ignore = ["fixtures"]
 
 
+def copy_sample(base: Path, name: str = "pharma-feedback") -> Path:
+    """A private copy of the sample project under ``base`` (tests may edit it)."""
+    dest = base / name
+    shutil.copytree(SAMPLE, dest)
+    return dest
+
+
 @pytest.fixture
 def sample_project(tmp_path: Path) -> Path:
     """A private copy of the sample project (tests may edit it)."""
-    dest = tmp_path / "pharma-feedback"
-    shutil.copytree(SAMPLE, dest)
-    return dest
+    return copy_sample(tmp_path)
 
 
 @pytest.fixture

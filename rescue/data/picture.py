@@ -100,7 +100,7 @@ def profile_source(
     }
     work: dict[str, Any] = {}
     try:
-        opened = open_source(spec, source, source_timeout(source))
+        opened = open_source(spec, source, source.timeout_s)
     except SourceError as exc:
         entry["status"] = "unavailable"
         entry["error"] = {"kind": exc.kind, "message": exc.reason}
@@ -160,10 +160,6 @@ def profile_source(
     finally:
         opened.close()
     return entry, work
-
-
-def source_timeout(source: Source) -> float | None:
-    return source.timeout_s
 
 
 def _demo_profile(spec: Spec) -> dict[str, Any] | None:

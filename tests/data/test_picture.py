@@ -14,18 +14,14 @@ from rescue.data import display
 from rescue.data.picture import build_picture
 from rescue.gap import assess_gap
 from rescue.spec import load_spec
+from tests.conftest import copy_sample
 
 AS_OF = date(2026, 11, 1)
 
 
 @pytest.fixture(scope="module")
 def picture(tmp_path_factory):
-    import shutil
-
-    from tests.conftest import SAMPLE
-
-    project = tmp_path_factory.mktemp("p") / "pharma-feedback"
-    shutil.copytree(SAMPLE, project)
+    project = copy_sample(tmp_path_factory.mktemp("p"))
     spec = load_spec(project)
     return spec, build_picture(spec, as_of=AS_OF, probes=5)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,12 @@ from rescue.evals import display
 from rescue.evals.position import build_eval_position
 from rescue.gap import assess_gap
 from rescue.spec import load_spec
-from tests.conftest import SAMPLE
+from tests.conftest import copy_sample
 
 
 @pytest.fixture(scope="module")
 def position(tmp_path_factory):
-    project = tmp_path_factory.mktemp("p") / "pharma-feedback"
-    shutil.copytree(SAMPLE, project)
+    project = copy_sample(tmp_path_factory.mktemp("p"))
     spec = load_spec(project)
     out = tmp_path_factory.mktemp("out")
     return spec, out, build_eval_position(spec, out, progress=False)

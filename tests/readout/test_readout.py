@@ -18,14 +18,13 @@ from rescue.gap import assess_gap
 from rescue.owner import build_owner, sign_off, signoff_status
 from rescue.readout.build import build_readout, check_gate, readout_markdown
 from rescue.spec import load_spec
-from tests.conftest import SAMPLE, with_owner_and_eu_provider
+from tests.conftest import copy_sample, with_owner_and_eu_provider
 
 
 @pytest.fixture(scope="module")
 def week_out(tmp_path_factory):
     """The sample project with Days 2 and 4 written to an output folder."""
-    project = tmp_path_factory.mktemp("p") / "pharma-feedback"
-    shutil.copytree(SAMPLE, project)
+    project = copy_sample(tmp_path_factory.mktemp("p"))
     spec = load_spec(project)
     out = tmp_path_factory.mktemp("out")
     write_artifact(out, "gap", assess_gap(spec, out), spec)
