@@ -104,11 +104,11 @@ class Person(_Model):
     evidence: str | None = Field(None, description="where the claim comes from")
 
 
-PocKind = Literal["python", "notebook", "http", "predictions"]
+PocKind = Literal["python", "notebook", "http", "predictions", "openai"]
 
 
 class PocSpec(_Model):
-    """How to call the PoC under audit."""
+    """How to call the PoC under audit (or a system it is compared with, or a judge)."""
 
     kind: PocKind
     path: str | None = Field(None, description="notebook, module file or predictions file")
@@ -126,6 +126,35 @@ class PocSpec(_Model):
     cost_per_call_eur: Annotated[float, Field(ge=0)] | None = Field(
         None, description="a fixed price per call"
     )
+    # kind: openai — an OpenAI-compatible chat endpoint (vLLM, Ollama, a provider); url is the base URL (…/v1)
+    api_key: SecretRef | None = Field(None, description="${VAR} holding the API key (sent as a bearer token)")
+    system_prompt: str | None = Field(None, description="the system message")
+    prompt: str = Field("{text}", description="the user message; {field} is filled from the item")
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = 0.0
+    max_tokens: Annotated[int, Field(gt=0)] | None = None
+    documents_path: str | None = Field(
+        None, description="dotted path to the retrieved document ids in the response (else the answer's)"
+    )
+    serve: list[NonEmpty] | None = Field(
+        None, description="command that starts the endpoint locally ({port} is the url's port)"
+    )
+
+
+class Criterion(_Model):
+    """One rubric criterion an answer is graded on (by people in Day 3, by the judge in Day 4)."""
+
+    name: Slug
+    description: NonEmpty
+    scale: Literal["pass_fail", "1-5"] = "pass_fail"
+    pass_at: Annotated[int, Field(ge=1, le=5)] = 4
+
+
+class JudgeSpec(PocSpec):
+    """The judge model: an OpenAI-compatible endpoint, calibrated against people before it is believed."""
+
+    kind: Literal["openai"] = "openai"
+    min_kappa: Annotated[float, Field(ge=-1, le=1)] = 0.6
+    min_calibration_items: Annotated[int, Field(ge=1)] = 20
 
 
 class Targets(_Model):
@@ -187,13 +216,26 @@ class EvalSpec(_Model):
     classes: list[NonEmpty] | None = None
     demo_examples: str | None = None
     demo_label_column: str | None = None
-    baseline: Literal["majority", "stratified"] | None = None
+    baseline: Literal["majority", "stratified", "system"] | None = None
     slices: list[NonEmpty] = Field(default_factory=lambda: ["source"], description="item fields to slice by")
     guide: dict[str, str] = Field(default_factory=dict, description="label definitions shown to labelers")
     strata: list[NonEmpty] = Field(
         default_factory=lambda: ["source"], description="columns to stratify the sample by"
     )
     sample_size: Annotated[int, Field(gt=0)] = 300
+    # free-text answers (chat, RAG, drafting): the label column holds the reference answer
+    task: Literal["classification", "generation"] = "classification"
+    answer_field: NonEmpty = Field("answer", description="where the answer is in the PoC's output")
+    documents_field: NonEmpty = Field("documents", description="where the cited document ids are")
+    relevant_column: str | None = Field(None, description="gold relevant document ids, separated by |")
+    corpus_source: str | None = Field(None, description="the source the document ids point into")
+    k: Annotated[int, Field(ge=1, le=100)] = 5
+    rubric: list[Criterion] = Field(default_factory=list)
+    judge: JudgeSpec | None = None
+    grades: str | None = Field(None, description="rubric grades to import (item_id, criterion, grade, …)")
+    baseline_system: PocSpec | None = Field(
+        None, description="the system to compare with when baseline: system"
+    )
 
 
 class Contract(_Model):
@@ -477,6 +519,40 @@ def issues_from_validation(exc: ValidationError, data: Any, model: type[BaseMode
     return issues
 
 
+def _check_eval(spec: Spec) -> list[SpecIssue]:
+    ev = spec.eval
+    issues: list[SpecIssue] = []
+    if ev.baseline == "system" and ev.baseline_system is None:
+        issues.append(
+            SpecIssue("eval.baseline_system", MISSING, "a system to call when eval.baseline is system")
+        )
+    if ev.baseline_system is not None and ev.baseline != "system":
+        issues.append(SpecIssue("eval.baseline", str(ev.baseline), "system when eval.baseline_system is set"))
+    if ev.task == "generation" and ev.baseline in ("majority", "stratified"):
+        issues.append(
+            SpecIssue("eval.baseline", ev.baseline, "system (or none) when eval.task is generation")
+        )
+    if ev.rubric and ev.judge is None:
+        issues.append(SpecIssue("eval.judge", MISSING, "a judge model when eval.rubric is set"))
+    if (ev.rubric or ev.relevant_column or ev.grades) and ev.task != "generation":
+        issues.append(
+            SpecIssue("eval.task", ev.task, "generation when a rubric, relevant_column or grades is set")
+        )
+    names = [c.name for c in ev.rubric]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            issues.append(SpecIssue(f"eval.rubric[{i}].name", name, "a unique criterion name"))
+    if ev.corpus_source and ev.corpus_source not in [s.name for s in spec.sources]:
+        issues.append(
+            SpecIssue(
+                "eval.corpus_source", ev.corpus_source, f"one of sources: {[s.name for s in spec.sources]}"
+            )
+        )
+    if ev.grades and not spec.path(ev.grades).is_file():
+        issues.append(SpecIssue("eval.grades", ev.grades, "an existing file relative to the project"))
+    return issues
+
+
 def _check_semantics(spec: Spec) -> list[SpecIssue]:
     """Rules that need more than one field: per-kind requirements, unique names, files."""
     issues: list[SpecIssue] = []
@@ -486,12 +562,24 @@ def _check_semantics(spec: Spec) -> list[SpecIssue]:
         "notebook": ["path", "function"],
         "http": ["url"],
         "predictions": ["path"],
-    }[poc.kind]
-    for name in need:
-        if getattr(poc, name) in (None, ""):
-            issues.append(SpecIssue(f"poc.{name}", MISSING, f"a value when poc.kind is {poc.kind}"))
-    if poc.kind == "http" and poc.url and not re.match(r"^https?://", poc.url):
-        issues.append(SpecIssue("poc.url", poc.url, "an http:// or https:// URL"))
+        "openai": ["url", "model"],
+    }
+    systems = [("poc", poc)]
+    if spec.eval.baseline_system is not None:
+        systems.append(("eval.baseline_system", spec.eval.baseline_system))
+    if spec.eval.judge is not None:
+        systems.append(("eval.judge", spec.eval.judge))
+    for at, system in systems:
+        for name in need[system.kind]:
+            if getattr(system, name) in (None, ""):
+                issues.append(SpecIssue(f"{at}.{name}", MISSING, f"a value when {at}.kind is {system.kind}"))
+        if system.kind in ("http", "openai") and system.url and not re.match(r"^https?://", system.url):
+            issues.append(SpecIssue(f"{at}.url", system.url, "an http:// or https:// URL"))
+        if system.serve and "{port}" in " ".join(system.serve) and not re.search(r":\d+", system.url or ""):
+            issues.append(
+                SpecIssue(f"{at}.url", system.url or MISSING, "a URL with a port when serve uses {port}")
+            )
+    issues += _check_eval(spec)
     if poc.path and poc.kind in ("python", "notebook", "predictions"):
         if not spec.path(poc.path).is_file():
             issues.append(SpecIssue("poc.path", poc.path, "an existing file relative to the project"))

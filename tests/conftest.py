@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,28 @@ def copy_sample(base: Path, name: str = "pharma-feedback") -> Path:
     """A private copy of the sample project under ``base`` (tests may edit it)."""
     dest = base / name
     shutil.copytree(SAMPLE, dest)
+    return dest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def copy_rag_sample(base: Path, api_key_env: str | None = None) -> Path:
+    """A private copy of the drug-answers sample whose stub listens on a free port (tests run side by side);
+    with ``api_key_env`` the stub requires that key and the spec sends it."""
+    dest = base / "drug-answers"
+    shutil.copytree(REPO / "sample_data" / "drug-answers", dest)
+    text = (dest / "rescue.yaml").read_text(encoding="utf-8").replace("8765", str(free_port()))
+    if api_key_env:
+        text = text.replace('"{port}"]', f'"{{port}}", --api-key-env, {api_key_env}]')
+        data = yaml.safe_load(text)
+        for system in (data["poc"], data["eval"]["baseline_system"], data["eval"]["judge"]):
+            system["api_key"] = "${" + api_key_env + "}"
+        text = yaml.safe_dump(data, sort_keys=False)
+    (dest / "rescue.yaml").write_text(text, encoding="utf-8")
     return dest
 
 

@@ -8,16 +8,22 @@ An adapter maps an item (a dict with at least ``text``) to an :class:`Answer`. F
 from __future__ import annotations
 
 import ast
+import atexit
 import contextlib
 import hashlib
 import json
 import os
 import re
+import subprocess
+import sys
+import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import nbformat
@@ -130,7 +136,7 @@ def load_function(path: Path, function: str, notebook: bool) -> Callable[..., An
     return fn
 
 
-def _function_adapter(spec: Spec, poc: PocSpec) -> Adapter:
+def _function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
     path = spec.path(poc.path or "")
     fn = load_function(path, poc.function or "", notebook=poc.kind == "notebook")
 
@@ -143,7 +149,7 @@ def _function_adapter(spec: Spec, poc: PocSpec) -> Adapter:
         return Answer(output, *(_usage(usage) if usage else (None, None)))
 
     return Adapter(
-        "poc", _hash(poc.model_dump(mode="json"), file_sha256(path)), call, poc.timeout_s, poc.concurrency
+        name, _hash(poc.model_dump(mode="json"), file_sha256(path)), call, poc.timeout_s, poc.concurrency
     )
 
 
@@ -196,7 +202,47 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _http_adapter(spec: Spec, poc: PocSpec) -> Adapter:
+def _request_json(client: httpx.Client, method: str, url: str, body: Any, timeout_s: float) -> Any:
+    """One HTTP call that returns the JSON document, or raises CallFailed with a kind."""
+    try:
+        response = client.request(method, url, json=body)
+    except httpx.TimeoutException:
+        raise CallFailed("timeout", f"no answer within {timeout_s:g} s", transient=True) from None
+    except httpx.TransportError as exc:
+        raise CallFailed("connection", f"{type(exc).__name__}: {exc}", transient=True) from None
+    status = response.status_code
+    if status == 429:
+        raise CallFailed("rate_limited", "HTTP 429", True, _retry_after(response.headers.get("Retry-After")))
+    if status >= 500:
+        raise CallFailed(
+            "http_5xx", f"HTTP {status}", True, _retry_after(response.headers.get("Retry-After"))
+        )
+    if status in (401, 403):
+        raise CallFailed("auth", f"HTTP {status}: the endpoint refused the credentials")
+    if status >= 400:
+        raise CallFailed("http_4xx", f"HTTP {status}{_error_message(response)}")
+    try:
+        return response.json()
+    except ValueError:
+        raise CallFailed("bad_response", "the response is not JSON") from None
+
+
+def _error_message(response: httpx.Response) -> str:
+    """The message of an OpenAI-style error body, shortened (``: model not found``), or nothing."""
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        message = response.json()["error"]["message"]
+        return f": {str(message)[:160]}"
+    return ""
+
+
+def _parse_output(output: Any) -> Any:
+    if isinstance(output, str) and output.strip().startswith("{"):
+        with contextlib.suppress(ValueError):
+            return json.loads(output)
+    return output
+
+
+def _http_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
     headers = {name: ref.resolve("poc.headers") for name, ref in poc.headers.items()}
     client = httpx.Client(
         timeout=poc.timeout_s, headers=headers, limits=httpx.Limits(max_connections=poc.concurrency * 2)
@@ -204,49 +250,114 @@ def _http_adapter(spec: Spec, poc: PocSpec) -> Adapter:
     template = poc.request if poc.request is not None else {"text": "{text}"}
 
     def call(item: dict[str, Any]) -> Answer:
-        try:
-            response = client.request(poc.method, poc.url or "", json=_render(template, item))
-        except httpx.TimeoutException:
-            raise CallFailed("timeout", f"no answer within {poc.timeout_s:g} s", transient=True) from None
-        except httpx.TransportError as exc:
-            raise CallFailed("connection", f"{type(exc).__name__}: {exc}", transient=True) from None
-        if response.status_code == 429:
-            raise CallFailed(
-                "rate_limited", "HTTP 429", True, _retry_after(response.headers.get("Retry-After"))
-            )
-        if response.status_code >= 500:
-            raise CallFailed(
-                "http_5xx",
-                f"HTTP {response.status_code}",
-                True,
-                _retry_after(response.headers.get("Retry-After")),
-            )
-        if response.status_code >= 400:
-            raise CallFailed("http_4xx", f"HTTP {response.status_code}")
-        try:
-            document = response.json()
-        except ValueError:
-            raise CallFailed("bad_response", "the response is not JSON") from None
+        document = _request_json(client, poc.method, poc.url or "", _render(template, item), poc.timeout_s)
         try:
             output = dig(document, poc.response_path)
         except KeyError:
             raise CallFailed("bad_response", f"no {poc.response_path} in the response") from None
-        if isinstance(output, str) and output.strip().startswith("{"):
-            with contextlib.suppress(ValueError):
-                output = json.loads(output)
         usage = None
         with contextlib.suppress(KeyError):
             usage = dig(document, poc.usage_path) if poc.usage_path else None
-        return Answer(output, *_usage(usage))
+        return Answer(_parse_output(output), *_usage(usage))
 
     config = _hash(poc.model_dump(mode="json", exclude={"headers"}), sorted(poc.headers))
-    return Adapter("poc", config, call, poc.timeout_s, poc.concurrency, {"url": poc.url})
+    return Adapter(name, config, call, poc.timeout_s, poc.concurrency, {"url": poc.url})
+
+
+# --- openai: an OpenAI-compatible chat completions endpoint ----------------------------------------
+
+
+def chat_messages(system: PocSpec, item: dict[str, Any]) -> list[dict[str, str]]:
+    """The chat messages for ``item``: the system prompt and the user prompt filled from the item."""
+    messages = [{"role": "system", "content": system.system_prompt}] if system.system_prompt else []
+    return [*messages, {"role": "user", "content": _render(system.prompt, item)}]
+
+
+def _openai_adapter(spec: Spec, system: PocSpec, name: str = "poc", where: str = "poc") -> Adapter:
+    ensure_served(spec, system, where)
+    headers = (
+        {"Authorization": f"Bearer {system.api_key.resolve(f'{where}.api_key')}"} if system.api_key else {}
+    )
+    client = httpx.Client(
+        timeout=system.timeout_s, headers=headers, limits=httpx.Limits(max_connections=system.concurrency * 2)
+    )
+    url = (system.url or "").rstrip("/") + "/chat/completions"
+
+    def call(item: dict[str, Any]) -> Answer:
+        body: dict[str, Any] = {"model": system.model, "messages": chat_messages(system, item)}
+        if system.temperature is not None:
+            body["temperature"] = system.temperature
+        if system.max_tokens is not None:
+            body["max_tokens"] = system.max_tokens
+        document = _request_json(client, "POST", url, body, system.timeout_s)
+        try:
+            content = dig(document, "choices.0.message.content")
+        except KeyError:
+            raise CallFailed("bad_response", "no choices[0].message.content in the response") from None
+        output = _parse_output(content)
+        if not isinstance(output, dict):
+            output = {"answer": "" if output is None else str(output)}
+        if system.documents_path:
+            with contextlib.suppress(KeyError):
+                output["documents"] = dig(document, system.documents_path)
+        return Answer(output, *_usage(document.get("usage") if isinstance(document, dict) else None))
+
+    config = _hash(system.model_dump(mode="json", exclude={"api_key", "serve", "concurrency", "timeout_s"}))
+    return Adapter(name, config, call, system.timeout_s, system.concurrency, {"url": system.url})
+
+
+_SERVED: dict[str, subprocess.Popen[bytes]] = {}
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url.rstrip("/") + "/models", timeout=0.5).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def ensure_served(spec: Spec, system: PocSpec, where: str = "poc", wait_s: float = 20.0) -> None:
+    """Start ``system.serve`` (in the project folder) unless its URL already answers; stopped at exit."""
+    if not system.serve or not system.url or system.url in _SERVED or _answers(system.url):
+        return
+    port = str(urlsplit(system.url).port or "")
+    command = [part.replace("{port}", port) for part in system.serve]
+    if command[0] in ("python", "python3"):
+        command[0] = sys.executable  # the kernel's interpreter, not whatever python is on PATH
+    log = tempfile.TemporaryFile()  # noqa: SIM115 — the server writes to it for as long as it runs
+    try:
+        process = subprocess.Popen(command, cwd=spec.root, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    except OSError as exc:
+        raise RescueError(f"{where}.serve could not start {command[0]}: {exc}") from None
+    _SERVED[system.url] = process
+    atexit.register(_stop, process)
+    deadline = time.monotonic() + wait_s
+    while not _answers(system.url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            log.seek(0)
+            tail = log.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+            raise RescueError(
+                f"{where}.serve did not bring up {system.url} within {wait_s:g} s"
+                + (f" (exit code {process.returncode})" if process.returncode is not None else "")
+                + (": " + " | ".join(tail) if tail else "")
+            )
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 # --- predictions: outputs the team already has --------------------------------------------------
 
 
-def _predictions_adapter(spec: Spec, poc: PocSpec) -> Adapter:
+def _predictions_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
     path = spec.path(poc.path or "")
     frame = (
         pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -266,17 +377,23 @@ def _predictions_adapter(spec: Spec, poc: PocSpec) -> Adapter:
             raise CallFailed("missing", "no prediction for this item")
         return Answer({k: v for k, v in row.items() if k not in ("source", "item_id")})
 
-    return Adapter("poc", _hash(file_sha256(path)), call, poc.timeout_s, 64)
+    return Adapter(name, _hash(file_sha256(path)), call, poc.timeout_s, 64)
 
 
 def make_poc_adapter(spec: Spec) -> Adapter:
     """The adapter for ``spec.poc``."""
-    poc = spec.poc
-    if poc.kind in ("python", "notebook"):
-        return _function_adapter(spec, poc)
-    if poc.kind == "http":
-        return _http_adapter(spec, poc)
-    return _predictions_adapter(spec, poc)
+    return make_system_adapter(spec, spec.poc, "poc", "poc")
+
+
+def make_system_adapter(spec: Spec, system: PocSpec, name: str, where: str) -> Adapter:
+    """The adapter for any declared system (the PoC, a baseline system, the judge)."""
+    if system.kind in ("python", "notebook"):
+        return _function_adapter(spec, system, name)
+    if system.kind == "http":
+        return _http_adapter(spec, system, name)
+    if system.kind == "openai":
+        return _openai_adapter(spec, system, name, where)
+    return _predictions_adapter(spec, system, name)
 
 
 # --- baselines -----------------------------------------------------------------------------------

@@ -287,6 +287,10 @@ def build_eval_position(
     spec: Spec, out: str | Path, progress: bool = True, policy: RunPolicy | None = None
 ) -> dict[str, Any]:
     """Run the PoC and the baseline on the labeled production set (and the PoC on its demo); score it all."""
+    if spec.eval.task == "generation":
+        from .generation import build_generation_position
+
+        return build_generation_position(spec, out, progress, policy)
     field = spec.eval.label_column
     items = load_eval_items(spec)
     if not items:
@@ -343,6 +347,7 @@ def build_eval_position(
                       "labels": sorted(set(d_true))}  # fmt: skip
     mde = scores.detectable_difference(len(items))
     return {
+        "task": "classification",
         "n_items": len(items),
         "classes": classes,
         "label_field": field,

@@ -27,7 +27,14 @@ def demo_texts(spec: Spec) -> list[str]:
 def prepare_sample(
     spec: Spec, out: str | Path, n: int | None = None, resample: bool = False
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The eval sample, drawn once and kept in ``out`` so labels stay attached to the same items."""
+    """The eval sample, drawn once and kept in ``out`` so labels stay attached to the same items.
+
+    For a generation PoC it is the PoC's answers to a seeded sample of the eval questions, to grade.
+    """
+    if spec.eval.task == "generation":
+        from .rubric import prepare_rubric_sample
+
+        return prepare_rubric_sample(spec, out, n), {"reused": True, "strata": []}
     path = Path(out) / SAMPLE_FILE
     strata = list(spec.eval.strata)
     if path.exists() and not resample:
@@ -50,6 +57,10 @@ def build_eval_set(
     spec: Spec, out: str | Path, import_existing: bool, n: int | None = None
 ) -> dict[str, Any]:
     """Sample, import labels (batch mode), report coverage and agreement, export the labeled set."""
+    if spec.eval.task == "generation":
+        from .rubric import build_rubric_set
+
+        return build_rubric_set(spec, out, import_existing)
     out = Path(out)
     frame, info = prepare_sample(spec, out, n)
     imported = 0
@@ -98,6 +109,10 @@ def build_eval_set(
 
 def summary_markdown(report: dict[str, Any]) -> str:
     """Coverage and agreement in a few lines."""
+    if report.get("rubric") is not None:
+        from .rubric import rubric_markdown
+
+        return rubric_markdown(report)
     s, lab = report["sample"], report["labels"]
     lines = []
     if s.get("population") is not None:
@@ -133,3 +148,30 @@ def sample_table(report: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(report["sample"]["strata"]).rename(
         columns={"stratum": "Stratum", "items": "Sampled", "weight": "Weight (items each stands for)"}
     )
+
+
+def labeling_widget(spec: Spec, out: str | Path, sample: pd.DataFrame, labeler: str | None = None) -> Any:
+    """The Day 3 widget: labels for a classification PoC, rubric grades for a generation PoC."""
+    if spec.eval.task == "generation":
+        from .rubric import RubricWidget
+
+        return RubricWidget(spec, out, sample, labeler)
+    from .widget import LabelingWidget
+
+    return LabelingWidget(spec, out, sample, labeler)
+
+
+def open_disagreements(spec: Spec, out: str | Path) -> pd.DataFrame:
+    """Items (or answers, per rubric criterion) where people disagree and no adjudicator has decided."""
+    datasets = [DATASET]
+    if spec.eval.task == "generation":
+        from ..evals.generation import rubric_dataset
+
+        datasets = [rubric_dataset(c.name) for c in spec.eval.rubric]
+    frames = []
+    with Ledger(out) as ledger:
+        for dataset in datasets:
+            found = disagreements(current_labels(ledger.label_events(dataset)))
+            if len(found):
+                frames.append(found.assign(dataset=dataset))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -149,6 +149,10 @@ def poc_callable(ctx: Context) -> Outcome:
     poc = ctx.spec.poc
     if poc.kind == "http":
         return Outcome("pass", f"HTTP endpoint {poc.url}", ["rescue.yaml poc.url"])
+    if poc.kind == "openai":
+        return Outcome(
+            "pass", f"OpenAI-compatible endpoint {poc.url} (model {poc.model})", ["rescue.yaml poc.url"]
+        )
     if poc.kind == "predictions":
         return Outcome(
             "fail", "only a file of predictions: the PoC cannot be called on new inputs", ["rescue.yaml poc"]

@@ -80,7 +80,17 @@ def _summaries(artifacts: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     if es:
         out["eval_set"] = {"sampled": es["sample"]["size"], "labeled": es["labels"]["labeled_items"],
                            "label_origin": es["labels"]["origin"], "agreement": es["agreement"]}  # fmt: skip
-    if pos:
+    if pos and pos.get("task") == "generation":
+        g = pos["generation"]
+        out["eval_position"] = {"task": "generation", "n": pos["n_items"], "token_f1": pos["scores"]["token_f1"],
+                                "rubric": [{"name": c["name"], "pass_rate": c["pass_rate"]["ppi"] or c["pass_rate"]["human_only"],
+                                            "judge_believed": c["calibrated"], "withheld_because": c["withheld_because"]} for c in g["rubric"]],
+                                "retrieval_hit_rate": (g["retrieval"] or {}).get("hit_rate"),
+                                "demo_token_f1": (pos["demo_vs_production"] or {}).get("accuracy"),
+                                "baseline": (pos["comparison"] or {}).get("sentence"),
+                                "latency_p95_ms": pos["latency"]["p95_ms"], "cost_per_month_eur": pos["cost"]["per_month_eur"],
+                                "contract_valid_rate": (pos["contract"] or {}).get("valid_rate")}  # fmt: skip
+    elif pos:
         out["eval_position"] = {"n": pos["n_items"], "accuracy": pos["scores"]["accuracy"], "macro_f1": pos["scores"]["macro_f1"],
                                 "demo_accuracy": (pos["demo_vs_production"] or {}).get("accuracy"),
                                 "baseline": (pos["comparison"] or {}).get("sentence"),

@@ -40,7 +40,8 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
     dvp = (position or {}).get("demo_vs_production")
     if dvp and dvp.get("gap") is not None:
         applies = dvp["gap"] >= DEMO_GAP
-        ev = [f"{dvp['accuracy']['value']:.0%} on {dvp['n']} demo examples vs {dvp['production_accuracy']['value']:.0%} "
+        metric = dvp.get("metric", "accuracy")
+        ev = [f"{metric} {dvp['accuracy']['value']:.0%} on {dvp['n']} demo examples vs {dvp['production_accuracy']['value']:.0%} "
               f"on {dvp['production_accuracy']['n']} production items (gap {dvp['gap'] * 100:.0f} points)"]  # fmt: skip
         out.append(
             _verdict("sales_artifact", "applies" if applies else "does not apply", ev, ["eval_position.json"])

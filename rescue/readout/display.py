@@ -78,7 +78,26 @@ def summaries_markdown(readout: dict[str, Any]) -> str:
         lines.append(
             f"- **Eval set**: {e['labeled']} of {e['sampled']} sampled items labeled ({origin}); agreement {agreement}."
         )
-    if p := s.get("eval_position"):
+    if (p := s.get("eval_position")) and p.get("task") == "generation":
+        parts = [
+            f"token F1 {p['token_f1']['value']:.2f} against reference answers on {p['n']} production questions"
+        ]
+        if p.get("demo_token_f1"):
+            parts[0] = f"{p['demo_token_f1']['value']:.2f} on the demo vs " + parts[0]
+        for c in p["rubric"]:
+            rate = c["pass_rate"]
+            shown = (
+                f"{rate['value']:.0%} (95% CI {rate['low']:.0%}–{rate['high']:.0%})" if rate else "not graded"
+            )
+            judge = "judge calibrated" if c["judge_believed"] else "judge not believed"
+            parts.append(f"`{c['name']}` passes {shown} ({judge})")
+        if p.get("retrieval_hit_rate"):
+            parts.append(f"retrieval hit rate {p['retrieval_hit_rate']['value']:.0%}")
+        cost = f", {p['cost_per_month_eur']:,.0f} EUR a month" if p["cost_per_month_eur"] is not None else ""
+        lines.append(f"- **Eval position**: {'; '.join(parts)}; p95 {p['latency_p95_ms']} ms{cost}.")
+        if p.get("baseline"):
+            lines.append(f"  {p['baseline']}")
+    elif p := s.get("eval_position"):
         demo = f"{p['demo_accuracy']['value']:.0%} on the demo vs " if p.get("demo_accuracy") else ""
         cost = f", {p['cost_per_month_eur']:,.0f} EUR a month" if p["cost_per_month_eur"] is not None else ""
         contract = (

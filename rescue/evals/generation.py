@@ -1,0 +1,502 @@
+"""Free-text and RAG PoCs: reference scores, retrieval, and rubric grades by a judge calibrated against people.
+
+The PoC's answers come through the ledger (dataset ``production``, the same calls Day 3 shows the graders).
+People grade answers against the rubric in Day 3; each grade is an event in the ledger pinned to the
+SHA-256 of the answer it was given for, so a grade never silently moves to a different answer. The
+judge grades every answer through the same runner and ledger (its own dataset per criterion and PoC
+config, cost counted apart from the PoC's). On the items people graded, the judge's agreement with
+them is measured; under ``eval.judge.min_kappa`` its own pass rate is withheld. The pass rate is
+estimated by prediction-powered inference (people's grades correct the judge's), shown next to the
+people-only and judge-only intervals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..data.connect import SourceError, read_texts
+from ..data.pii import mask_pii
+from ..errors import RescueError
+from ..evalset.labels import current_labels, resolve
+from ..spec import Criterion, PocSpec, Spec
+from . import textscores
+from .adapters import Adapter, make_poc_adapter, make_system_adapter
+from .ledger import Call, Ledger
+from .runner import RunPolicy, run
+
+RUBRIC_PREFIX = "rubric:"
+METRICS = ("exact_match", "token_f1", "rouge_l", "chrf")
+METRIC_NAMES = {"exact_match": "exact match", "token_f1": "token F1", "rouge_l": "ROUGE-L", "chrf": "chrF"}
+
+
+def rubric_dataset(criterion: str) -> str:
+    """The ledger dataset holding people's grades for one criterion."""
+    return RUBRIC_PREFIX + criterion
+
+
+def answer_text(output: Any, field: str) -> str | None:
+    """The answer in a PoC output (a dict with ``field``, or the output itself when it is text)."""
+    if isinstance(output, dict):
+        value = output.get(field)
+        return None if value is None else str(value)
+    return None if output is None else str(output)
+
+
+def cited_documents(output: Any, field: str) -> list[str] | None:
+    """The document ids a PoC output cites (None when it says nothing about documents)."""
+    if not isinstance(output, dict) or output.get(field) is None:
+        return None
+    value = output[field]
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[|,\s]+", value) if v]
+    if not isinstance(value, list):
+        return None
+    return [str(v.get("id", v)) if isinstance(v, dict) else str(v) for v in value]
+
+
+def answer_hash(answer: str) -> str:
+    return hashlib.sha256(answer.encode("utf-8")).hexdigest()
+
+
+def relevant_ids(value: Any) -> set[str]:
+    if value is None or (isinstance(value, float) and value != value):
+        return set()
+    return {v.strip() for v in str(value).split("|") if v.strip()}
+
+
+def load_contexts(spec: Spec, ids: set[str]) -> dict[str, str]:
+    """The corpus text of the cited documents (read-only through the Day 2 connection)."""
+    name = spec.eval.corpus_source
+    if not name or not ids:
+        return {}
+    source = next(s for s in spec.sources if s.name == name)
+    try:
+        texts = read_texts(spec, source)
+    except SourceError as exc:
+        raise RescueError(f"cannot read the cited documents from {name}: {exc}") from None
+    texts = texts[texts["item_id"].astype(str).isin(ids)]
+    return dict(zip(texts["item_id"].astype(str), texts["text"].astype(str), strict=True))
+
+
+def judge_prompt(
+    criterion: Criterion, question: str, answer: str, context: list[tuple[str, str]], reference: str | None
+) -> str:
+    """The judge's user message: one criterion, the question, the retrieved context, the answer, the reference."""
+    scale = "pass/fail" if criterion.scale == "pass_fail" else "1-5 (5 best)"
+    reply = (
+        '{"verdict": "pass" or "fail", "reason": "<one sentence>"}'
+        if criterion.scale == "pass_fail"
+        else '{"score": 1 to 5, "reason": "<one sentence>"}'
+    )
+    parts = [
+        f"### Criterion\n{criterion.name}: {criterion.description}",
+        f"### Scale\n{scale}",
+        f"### Question\n{question}",
+    ]
+    if context:
+        parts.append("### Retrieved context\n" + "\n".join(f"[{i}] {t}" for i, t in context))
+    parts.append(f"### Answer\n{answer}")
+    if reference:
+        parts.append(f"### Reference answer\n{reference}")
+    parts.append(f"### Reply\nReply with JSON only: {reply}")
+    return "\n".join(parts)
+
+
+JUDGE_SYSTEM = (
+    "You grade an AI assistant's answer against one criterion of a rubric. Judge only that criterion, "
+    "use only the information given, and reply with the JSON asked for and nothing else."
+)
+
+
+def verdict(output: Any, criterion: Criterion) -> str | None:
+    """``pass``/``fail`` from a judge's reply (None when the reply cannot be read)."""
+    if not isinstance(output, dict):
+        return None
+    if criterion.scale == "pass_fail":
+        value = str(output.get("verdict", output.get("answer", ""))).strip().lower()
+        return value if value in ("pass", "fail") else None
+    try:
+        score = int(float(output.get("score", output.get("answer"))))
+    except (TypeError, ValueError):
+        return None
+    return ("pass" if score >= criterion.pass_at else "fail") if 1 <= score <= 5 else None
+
+
+def grade_value(grade: str, criterion: Criterion) -> str | None:
+    """A person's grade as pass/fail (a 1-5 grade passes at ``criterion.pass_at``)."""
+    g = str(grade).strip().lower()
+    if criterion.scale == "pass_fail":
+        return g if g in ("pass", "fail") else None
+    return ("pass" if int(g) >= criterion.pass_at else "fail") if g.isdigit() and 1 <= int(g) <= 5 else None
+
+
+# --- Day 3: answers to grade, grades in the ledger -----------------------------------------------
+
+
+def poc_answers(
+    spec: Spec,
+    out: str | Path,
+    items: list[dict[str, Any]],
+    progress: bool = True,
+    policy: RunPolicy | None = None,
+) -> tuple[Adapter, list[Call]]:
+    """The PoC's answers to the eval questions, through the ledger (Day 4 reuses them; nothing is asked twice)."""
+    poc = make_poc_adapter(spec)
+    with Ledger(out) as ledger:
+        return poc, run(poc, items, ledger, "production", policy, progress=progress)
+
+
+def grading_frame(spec: Spec, items: list[dict[str, Any]], calls: list[Call]) -> pd.DataFrame:
+    """One row per answered item, for the rubric widget: question, answer, cited context, reference."""
+    ev = spec.eval
+    docs = [cited_documents(c.output, ev.documents_field) if c.ok else None for c in calls]
+    contexts = load_contexts(spec, {d for ds in docs if ds for d in ds})
+    rows = []
+    for it, c, ds in zip(items, calls, docs, strict=True):
+        answer = answer_text(c.output, ev.answer_field) if c.ok else None
+        if answer is None:
+            continue
+        rows.append({"key": it["item_id"], "item_hash": answer_hash(answer), "question": it["text"], "answer": answer,
+                     "reference": it.get("label", ""), "context": [(d, contexts.get(d, "(not found in the corpus)")) for d in ds or []]})  # fmt: skip
+    return pd.DataFrame(rows, columns=["key", "item_hash", "question", "answer", "reference", "context"])
+
+
+def import_grades(ledger: Ledger, spec: Spec, path: Path) -> int:
+    """Import rubric grades (item_id, criterion, grade, [labeler, label_origin, answer_sha256]) as events.
+
+    A grade without ``answer_sha256`` cannot be pinned to the answer it was given for and is refused.
+    Grades already imported (same labeler, criterion, item) are not imported twice.
+    """
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"item_id", "criterion", "grade", "answer_sha256"} - set(frame.columns)
+    if missing:
+        raise RescueError(f"{path.name} needs columns {', '.join(sorted(missing))} (eval.grades)")
+    criteria = {c.name for c in spec.eval.rubric}
+    unknown = sorted(set(frame["criterion"]) - criteria)
+    if unknown:
+        raise RescueError(f"{path.name} grades criteria the rubric does not have: {', '.join(unknown)}")
+    imported = 0
+    for criterion, group in frame.groupby("criterion"):
+        dataset = rubric_dataset(str(criterion))
+        existing = current_labels(ledger.label_events(dataset))
+        have = set(zip(existing["item"], existing["labeler"], strict=True)) if len(existing) else set()
+        for row in group.to_dict("records"):
+            who = row.get("labeler") or f"import:{path.name}"
+            if (row["item_id"], who) in have or not row["grade"].strip():
+                continue
+            origin = row.get("label_origin") or "imported"
+            ledger.add_label_event(dataset, row["item_id"], row["answer_sha256"], who, "label", row["grade"].strip(),
+                                   comment=f"label_origin={origin}")  # fmt: skip
+            imported += 1
+    return imported
+
+
+def people_grades(ledger: Ledger, criterion: Criterion, hashes: dict[str, str]) -> dict[str, Any]:
+    """The resolved grade per item for one criterion, kept only where it was given for the current answer."""
+    labels = current_labels(ledger.label_events(rubric_dataset(criterion.name)))
+    resolved = (
+        resolve(labels)
+        if len(labels)
+        else pd.DataFrame(columns=["item", "label", "item_hash", "label_origin"])
+    )
+    grades: dict[str, str] = {}
+    stale = 0
+    origin: Counter[str] = Counter()
+    for row in resolved.to_dict("records"):
+        if hashes.get(row["item"]) != row["item_hash"]:
+            stale += 1  # graded for another answer (the PoC changed) or for an item not in the set
+            continue
+        value = grade_value(row["label"], criterion)
+        if value is not None:
+            grades[row["item"]] = value
+            origin[row["label_origin"] or "unstated"] += 1
+    return {"grades": grades, "stale": stale, "origin": dict(origin)}
+
+
+# --- Day 4 ---------------------------------------------------------------------------------------
+
+
+def _judge_run(
+    spec: Spec, ledger: Ledger, criterion: Criterion, poc: Adapter, frame: pd.DataFrame,
+    policy: RunPolicy | None, progress: bool,
+) -> list[Call]:  # fmt: skip
+    assert spec.eval.judge is not None
+    judge_spec = spec.eval.judge
+    if not judge_spec.system_prompt:
+        judge_spec = judge_spec.model_copy(update={"system_prompt": JUDGE_SYSTEM})
+    judge = make_system_adapter(spec, judge_spec, "judge", "eval.judge")
+    judge.config = textscores_hash(judge.config, criterion.model_dump(mode="json"))
+    items = [{"item_id": r["key"], "text": judge_prompt(criterion, r["question"], r["answer"], r["context"], r["reference"])}
+             for r in frame.to_dict("records")]  # fmt: skip
+    # the dataset names the PoC config: a changed PoC gets its answers judged afresh
+    return run(judge, items, ledger, f"judge:{criterion.name}:{poc.config}", policy, progress=progress)
+
+
+def textscores_hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _criterion_block(
+    spec: Spec, criterion: Criterion, frame: pd.DataFrame, judge_calls: list[Call], people: dict[str, Any]
+) -> dict[str, Any]:
+    judge = spec.eval.judge
+    assert judge is not None
+    verdicts = {r["key"]: (verdict(c.output, criterion) if c.ok else None)
+                for r, c in zip(frame.to_dict("records"), judge_calls, strict=True)}  # fmt: skip
+    grades = people["grades"]
+    both = [k for k in frame["key"] if k in grades and verdicts.get(k) is not None]
+    y_l = [1.0 if grades[k] == "pass" else 0.0 for k in both]
+    yhat_l = [1.0 if verdicts[k] == "pass" else 0.0 for k in both]
+    yhat_u = [1.0 if v == "pass" else 0.0 for k, v in verdicts.items() if v is not None and k not in grades]
+    calibration = (
+        textscores.judge_agreement([grades[k] for k in both], [verdicts[k] for k in both]) if both else None
+    )
+    kappa = (calibration or {}).get("kappa", {}).get("value")
+    enough = len(both) >= judge.min_calibration_items
+    calibrated = bool(enough and kappa is not None and kappa >= judge.min_kappa)
+    if not enough:
+        why = f"only {len(both)} answers graded by people and the judge (eval.judge.min_calibration_items is {judge.min_calibration_items})"
+    elif not calibrated:
+        why = f"the judge agrees with people at kappa {kappa:.2f}, under eval.judge.min_kappa {judge.min_kappa:g}"
+    else:
+        why = None
+    judged = [v for v in verdicts.values() if v is not None]
+    naive = textscores.naive_intervals(y_l, [1.0 if v == "pass" else 0.0 for v in judged])
+    ppi = textscores.ppi_mean(y_l, yhat_l, yhat_u) if len(both) >= 2 and yhat_u else None
+    return {
+        "name": criterion.name,
+        "description": criterion.description,
+        "scale": criterion.scale,
+        "answers": len(frame),
+        "judged": len(judged),
+        "judge_unreadable": sum(1 for c in judge_calls if c.ok and verdict(c.output, criterion) is None),
+        "judge_failed": sum(1 for c in judge_calls if not c.ok),
+        "graded_by_people": len(grades),
+        "grade_origin": people["origin"],
+        "stale_grades": people["stale"],
+        "calibration_items": len(both),
+        "calibration": calibration,
+        "min_kappa": judge.min_kappa,
+        "calibrated": calibrated,
+        "withheld_because": why,
+        "pass_rate": {
+            "ppi": ppi,
+            "human_only": naive["human_only"],
+            # a judge that disagrees with people is not presented as a finding
+            "judge_only": naive["judge_only"] if calibrated else None,
+        },
+    }
+
+
+def _budget(spec: Spec, out: Path, k: int) -> dict[str, Any] | None:
+    """What fetching k documents from the corpus source costs in time, from the data picture's probes."""
+    name = spec.eval.corpus_source
+    path = out / "data_picture.json"
+    if not name or not path.exists():
+        return None
+    picture = json.loads(path.read_text(encoding="utf-8"))
+    entry = next((s for s in picture.get("sources", []) if s.get("name") == name), None)
+    p95 = ((entry or {}).get("latency") or {}).get("point_lookup_p95_ms")
+    if p95 is None:
+        return None
+    target = spec.targets.latency_p95_ms
+    fetch = round(p95 * k, 2)
+    return {"source": name, "point_lookup_p95_ms": p95, "k": k, "sequential_fetch_ms": fetch, "target_p95_ms": target,
+            "share_of_target": None if not target else round(fetch / target, 4)}  # fmt: skip
+
+
+def _reference(
+    answers: list[str | None], refs: list[str], base_answers: list[str | None] | None
+) -> dict[str, Any]:
+    poc = textscores.reference_scores(answers, refs)
+    out: dict[str, Any] = {
+        "poc": {m: poc[m] for m in METRICS},
+        "missing": poc["missing"],
+        "baseline": None,
+        "comparison": None,
+    }
+    if base_answers is not None:
+        base = textscores.reference_scores(base_answers, refs)
+        out["baseline"] = {m: base[m] for m in METRICS}
+        out["comparison"] = {
+            m: textscores.paired_scores(poc["per_item"][m], base["per_item"][m]) for m in METRICS
+        }
+    out["per_item_token_f1"] = poc["per_item"]["token_f1"]
+    return out
+
+
+def _comparison_sentence(reference: dict[str, Any], baseline: str) -> str | None:
+    comparison = reference.get("comparison")
+    if not comparison:
+        return None
+    d = comparison["token_f1"]
+    p = d["p_value"]
+    shown_p = "p < 0.001" if p is not None and p < 0.001 else f"p = {p:.3g}" if p is not None else "p n/a"
+    direction = "higher" if d["value"] > 0 else "lower"
+    verdict_text = "a real difference" if p is not None and p < 0.05 else "no difference this sample can show"
+    return (f"On the same {d['n']} production questions the PoC's token F1 against the reference answers is "
+            f"{abs(d['value']) * 100:.1f} points {direction} than the baseline system's, {baseline} (95% CI "
+            f"{d['low'] * 100:+.1f} to {d['high'] * 100:+.1f}; Wilcoxon {shown_p}): {verdict_text}.")  # fmt: skip
+
+
+def _examples(
+    items: list[dict[str, Any]], calls: list[Call], per_item_f1: list[float], field: str, limit: int = 6
+) -> list[dict[str, Any]]:
+    order = sorted(range(len(items)), key=lambda i: (per_item_f1[i], items[i]["item_id"]))
+    out = []
+    for i in order[:limit]:
+        c = calls[i]
+        answer = answer_text(c.output, field) if c.ok else None
+        out.append({"item": items[i]["item_id"], "question": items[i]["text"], "reference": mask_pii(str(items[i]["label"]))[:280],
+                    "answer": None if answer is None else mask_pii(answer)[:280], "token_f1": per_item_f1[i], "error": c.error_kind})  # fmt: skip
+    return out
+
+
+def build_generation_position(
+    spec: Spec, out: str | Path, progress: bool = True, policy: RunPolicy | None = None
+) -> dict[str, Any]:
+    """Day 4 for free-text answers: reference scores vs the baseline, retrieval, the calibrated judge, PPI."""
+    from .position import _cost, _errors, _latency, load_demo_items, load_eval_items
+
+    out = Path(out)
+    ev = spec.eval
+    items = load_eval_items(spec)
+    if not items:
+        raise RescueError(f"no question in {ev.labels} has a reference answer ({ev.label_column})")
+    demo = load_demo_items(spec)
+    refs = [str(it["label"]) for it in items]
+    poc = make_poc_adapter(spec)
+    baseline: Adapter | None = None
+    criteria: list[dict[str, Any]] = []
+    judge_calls_all: list[Call] = []
+    with Ledger(out) as ledger:
+        poc_calls = run(poc, items, ledger, "production", policy, progress=progress)
+        demo_calls = run(poc, demo, ledger, "demo", policy, progress=progress) if demo else []
+        base_calls: list[Call] = []
+        if ev.baseline_system is not None:
+            baseline = make_system_adapter(
+                spec, ev.baseline_system, "baseline:system", "eval.baseline_system"
+            )
+            base_calls = run(baseline, items, ledger, "production", policy, progress=progress)
+        frame = grading_frame(spec, items, poc_calls)
+        hashes = dict(zip(frame["key"], frame["item_hash"], strict=True))
+        for criterion in ev.rubric:
+            judge_calls = _judge_run(spec, ledger, criterion, poc, frame, policy, progress)
+            judge_calls_all += judge_calls
+            criteria.append(
+                _criterion_block(
+                    spec, criterion, frame, judge_calls, people_grades(ledger, criterion, hashes)
+                )
+            )
+        ledger_calls = ledger.count()
+
+    answers = [answer_text(c.output, ev.answer_field) if c.ok else None for c in poc_calls]
+    base_answers = (
+        [answer_text(c.output, ev.answer_field) if c.ok else None for c in base_calls] if baseline else None
+    )
+    reference = _reference(answers, refs, base_answers)
+    per_item_f1 = reference.pop("per_item_token_f1")
+    retrieval = None
+    if ev.relevant_column:
+        docs = [cited_documents(c.output, ev.documents_field) if c.ok else None for c in poc_calls]
+        retrieval = textscores.retrieval(
+            docs, [relevant_ids(it.get(ev.relevant_column)) for it in items], ev.k
+        )
+        retrieval.pop("per_item", None)
+        retrieval["budget"] = _budget(spec, out, ev.k)
+    demo_block = None
+    if demo:
+        demo_answers = [answer_text(c.output, ev.answer_field) if c.ok else None for c in demo_calls]
+        d = textscores.reference_scores(demo_answers, [str(it["label"]) for it in demo])
+        gap = None
+        if d["token_f1"]["value"] is not None and reference["poc"]["token_f1"]["value"] is not None:
+            gap = round(d["token_f1"]["value"] - reference["poc"]["token_f1"]["value"], 4)
+        demo_block = {"n": len(demo), "metric": "token F1", "accuracy": d["token_f1"],
+                      "production_accuracy": reference["poc"]["token_f1"], "gap": gap, "labels": []}  # fmt: skip
+    judge_cost = _judge_cost(spec, judge_calls_all)
+    return {
+        "task": "generation",
+        "n_items": len(items),
+        "classes": [],
+        "label_field": ev.label_column,
+        "label_origin": dict(
+            Counter(str(it.get("reference_origin", it.get("label_origin", "unstated"))) for it in items)
+        ),
+        "systems": {
+            "poc": {"name": poc.name, "config": poc.config, "kind": spec.poc.kind},
+            "baseline": None
+            if baseline is None
+            else {
+                "name": baseline.name,
+                "config": baseline.config,
+                "model": ev.baseline_system.model if ev.baseline_system else None,
+            },
+            "judge": None if ev.judge is None else {"model": ev.judge.model, "url": ev.judge.url},
+        },
+        "scores": reference["poc"],
+        "target": {"min_macro_f1": None, "meets": None},
+        "errors": _errors(poc_calls),
+        "comparison": None
+        if baseline is None
+        else {
+            "baseline": baseline.name,
+            "n_paired": len(items),
+            "sentence": _comparison_sentence(reference, _system_label(ev.baseline_system)),
+        },
+        "generation": {
+            "reference": reference,
+            "retrieval": retrieval,
+            "rubric": criteria,
+            "judge_cost": judge_cost,
+        },
+        "demo_vs_production": demo_block,
+        "latency": _latency(poc_calls, spec.targets.latency_p95_ms),
+        "cost": _cost(spec, poc_calls, items),
+        "contract": None,
+        "slices": {"count": 0, "rows": []},
+        "failure_modes": {
+            "confusions": [],
+            "examples": _examples(items, poc_calls, per_item_f1, ev.answer_field),
+        },
+        "ledger": {
+            "calls": ledger_calls,
+            "cached_this_run": sum(c.cached for c in poc_calls + base_calls + demo_calls + judge_calls_all),
+        },
+    }
+
+
+def _system_label(system: PocSpec | None) -> str:
+    if system is None:
+        return "baseline"
+    return f"`{system.model}`" if system.model else system.kind
+
+
+def _judge_cost(spec: Spec, calls: list[Call]) -> dict[str, Any]:
+    from .position import price_table
+
+    judge: PocSpec | None = spec.eval.judge
+    live = [c for c in calls if c.ok]
+    out: dict[str, Any] = {"calls": len(calls), "tokens_in": sum(c.tokens_in or 0 for c in live),
+                           "tokens_out": sum(c.tokens_out or 0 for c in live), "total_eur": None, "basis": None}  # fmt: skip
+    if judge is None or not live:
+        return out
+    model = price_table()["models"].get(judge.model or "")
+    if model:
+        out["total_eur"] = round(
+            (out["tokens_in"] * model["input_per_mtok"] + out["tokens_out"] * model["output_per_mtok"]) / 1e6,
+            4,
+        )
+        out["basis"] = f"{judge.model} prices × tokens the judge reported"
+    elif judge.cost_per_call_eur is not None:
+        out["total_eur"] = round(judge.cost_per_call_eur * len(live), 4)
+        out["basis"] = "fixed price per call (eval.judge.cost_per_call_eur)"
+    else:
+        out["basis"] = "unknown: set eval.judge.cost_per_call_eur or a priced model"
+    return out

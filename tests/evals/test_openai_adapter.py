@@ -1,0 +1,175 @@
+"""The OpenAI-compatible chat adapter against a small compatible server on loopback (no provider, no network)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import yaml
+
+from rescue.errors import RescueError
+from rescue.evals.adapters import CallFailed, ensure_served, make_poc_adapter, make_system_adapter
+from rescue.evals.ledger import Ledger
+from rescue.evals.runner import RunPolicy, run
+from rescue.spec import load_spec
+
+KEY = "sk-test-4f1c9e0b7d2a"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    seen: ClassVar[list[dict[str, Any]]] = []
+    once: ClassVar[set[str]] = set()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._send(200, {"data": [{"id": "m"}]})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).seen.append({"body": body, "auth": self.headers.get("Authorization")})
+        if self.headers.get("Authorization") != f"Bearer {KEY}":
+            return self._send(401, {"error": {"message": "bad key"}})
+        if body["model"] == "missing":
+            return self._send(404, {"error": {"message": "model 'missing' not found"}})
+        question = body["messages"][-1]["content"]
+        if "boom" in question:
+            return self._send(500, {"error": {"message": "internal"}})
+        if "busy" in question and question not in type(self).once:
+            type(self).once.add(question)
+            return self._send(429, {"error": {"message": "slow down"}}, {"Retry-After": "0"})
+        if "garbage" in question:
+            return self._send(200, b"not json")
+        if "plain" in question:
+            content = "Patients mostly like it."
+        else:
+            content = json.dumps({"answer": f"echo: {question}", "documents": ["r1", "r2"]})
+        self._send(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+                         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+                         "citations": ["c9"]})  # fmt: skip
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    _Handler.seen, _Handler.once = [], set()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    httpd.shutdown()
+
+
+def _project(tmp_path: Path, url: str, **poc: Any) -> Path:
+    spec = {"version": 1, "project": "chat", "use_case": "answer questions", "poc": {"kind": "openai", "url": url, "model": "m",
+            "api_key": "${CHAT_KEY}", "system_prompt": "Be brief.", "prompt": "Q: {text}", "timeout_s": 2, **poc}}  # fmt: skip
+    (tmp_path / "rescue.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return tmp_path
+
+
+def test_request_answer_usage_and_key(tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAT_KEY", KEY)
+    adapter = make_poc_adapter(load_spec(_project(tmp_path, server, max_tokens=50)))
+    answer = adapter.call({"item_id": "1", "text": "what about aspirin?"})
+    assert answer.output == {"answer": "echo: Q: what about aspirin?", "documents": ["r1", "r2"]}
+    assert (answer.tokens_in, answer.tokens_out) == (11, 7)
+    body = _Handler.seen[-1]["body"]
+    assert body["model"] == "m" and body["temperature"] == 0.0 and body["max_tokens"] == 50
+    assert body["messages"] == [{"role": "system", "content": "Be brief."},
+                                {"role": "user", "content": "Q: what about aspirin?"}]  # fmt: skip
+    assert _Handler.seen[-1]["auth"] == f"Bearer {KEY}"
+    # the key is no part of the config hash or the adapter's details
+    assert KEY not in adapter.config and KEY not in json.dumps(adapter.details)
+
+
+def test_plain_text_answers_and_documents_path(
+    tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAT_KEY", KEY)
+    adapter = make_poc_adapter(load_spec(_project(tmp_path, server, documents_path="citations")))
+    assert adapter.call({"item_id": "1", "text": "plain"}).output == {
+        "answer": "Patients mostly like it.",
+        "documents": ["c9"],
+    }
+
+
+def test_failures_are_recorded_not_raised(
+    tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAT_KEY", KEY)
+    adapter = make_poc_adapter(load_spec(_project(tmp_path, server)))
+    items = [{"item_id": str(i), "text": t} for i, t in enumerate(["fine", "boom", "busy", "garbage"])]
+    with Ledger(tmp_path / "out") as ledger:
+        calls = run(
+            adapter, items, ledger, "production", RunPolicy(retries=2, backoff_s=0.01), progress=False
+        )
+        again = run(adapter, items, ledger, "production", progress=False)
+    by = {c.item: c for c in calls}
+    assert by["0"].ok and by["0"].tokens_in == 11
+    assert by["1"].error_kind == "http_5xx" and by["1"].attempts == 3  # retried, then recorded
+    assert by["2"].ok and by["2"].attempts == 2  # 429 with Retry-After: 0, then answered
+    assert by["3"].error_kind == "bad_response"
+    assert all(c.cached for c in again)  # nothing asked twice
+
+
+def test_wrong_key_and_unknown_model(tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAT_KEY", "sk-wrong")
+    adapter = make_poc_adapter(load_spec(_project(tmp_path, server)))
+    with pytest.raises(CallFailed) as failed:
+        adapter.call({"item_id": "1", "text": "x"})
+    assert failed.value.kind == "auth" and not failed.value.transient and "sk-wrong" not in str(failed.value)
+    monkeypatch.setenv("CHAT_KEY", KEY)
+    spec = load_spec(_project(tmp_path, server))
+    other = make_system_adapter(spec, spec.poc.model_copy(update={"model": "missing"}), "judge", "eval.judge")
+    with pytest.raises(CallFailed, match="model 'missing' not found") as failed:
+        other.call({"item_id": "1", "text": "x"})
+    assert failed.value.kind == "http_4xx"
+
+
+def test_missing_key_variable_is_named(tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHAT_KEY", raising=False)
+    with pytest.raises(RescueError, match="CHAT_KEY"):
+        make_poc_adapter(load_spec(_project(tmp_path, server)))
+
+
+def test_serve_starts_the_endpoint_and_names_a_failure(tmp_path: Path) -> None:
+    script = tmp_path / "srv.py"
+    script.write_text(
+        "import json, sys\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\n"
+        "class H(BaseHTTPRequestHandler):\n    def log_message(self, *a): pass\n"
+        "    def do_GET(self):\n        self.send_response(200); self.end_headers(); self.wfile.write(b'{}')\n"
+        "HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
+    )
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = load_spec(
+        _project(tmp_path, f"http://127.0.0.1:{port}/v1", serve=["python", "srv.py", "{port}"], api_key=None)
+    )
+    ensure_served(spec, spec.poc)
+    from rescue.evals.adapters import _SERVED, _answers, _stop
+
+    assert _answers(spec.poc.url or "")
+    _stop(_SERVED.pop(spec.poc.url or ""))
+    broken = spec.poc.model_copy(update={"serve": [sys.executable, "-c", "import sys; print('no such model'); sys.exit(3)"],
+                                         "url": "http://127.0.0.1:9/v1"})  # fmt: skip
+    with pytest.raises(RescueError, match=r"poc.serve did not bring up .*exit code 3.*no such model"):
+        ensure_served(spec, broken)
