@@ -326,8 +326,18 @@ class Spec(_Model):
     def secret_refs(self) -> dict[str, SecretRef]:
         """Every secret reference in the spec, keyed by the field path that holds it."""
         refs: dict[str, SecretRef] = {}
-        for name, ref in self.poc.headers.items():
-            refs[f"poc.headers.{name}"] = ref
+        systems = [
+            ("poc", self.poc),
+            ("eval.baseline_system", self.eval.baseline_system),
+            ("eval.judge", self.eval.judge),
+        ]
+        for at, system in systems:
+            if system is None:
+                continue
+            for name, ref in system.headers.items():
+                refs[f"{at}.headers.{name}"] = ref
+            if system.api_key is not None:
+                refs[f"{at}.api_key"] = system.api_key
         for i, src in enumerate(self.sources):
             if src.dsn is not None:
                 refs[f"sources[{i}].dsn"] = src.dsn
@@ -340,7 +350,7 @@ class Spec(_Model):
         files = [self._file]
         if self.poc.path:
             files.append(self.path(self.poc.path))
-        for p in (self.eval.labels, self.eval.demo_examples):
+        for p in (self.eval.labels, self.eval.demo_examples, self.eval.grades):
             if p:
                 files.append(self.path(p))
         files += [self.path(c.schema_path) for c in self.integration]

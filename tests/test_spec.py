@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rescue.errors import SecretUnavailable, SpecError
 from rescue.spec import SecretRef, load_spec
 
-from .conftest import SAMPLE
+from .conftest import REPO, SAMPLE, copy_rag_sample
 
 
 def test_sample_spec_is_valid() -> None:
@@ -241,3 +242,54 @@ def test_unknown_top_level_field_is_named(write_spec, sample_spec_data, name) ->
     with pytest.raises(SpecError) as info:
         load_spec(write_spec(data))
     assert info.value.path == name and "known field" in info.value.expected
+
+
+def _rag_spec() -> dict[str, Any]:
+    return yaml.safe_load((REPO / "sample_data" / "drug-answers" / "rescue.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def write_rag_spec(tmp_path: Path):
+    project = copy_rag_sample(tmp_path)
+
+    def write(data: dict[str, Any]) -> Path:
+        (project / "rescue.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+        return project
+
+    return write
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "expected"),
+    [
+        (("poc", "model"), _DELETE, "poc.model", "a value when poc.kind is openai"),
+        (("poc", "url"), "127.0.0.1:8765/v1", "poc.url", "http:// or https://"),
+        (("poc", "api_key"), "sk-live-123", "poc.api_key", "environment variable"),
+        (("eval", "judge"), _DELETE, "eval.judge", "a judge model when eval.rubric is set"),
+        (("eval", "judge", "min_kappa"), 2, "eval.judge.min_kappa", "at most 1"),
+        (("eval", "judge", "kind"), "http", "eval.judge.kind", "openai"),
+        (("eval", "baseline"), "majority", "eval.baseline", "system (or none) when eval.task is generation"),
+        (("eval", "baseline_system"), _DELETE, "eval.baseline_system", "a system to call"),
+        (("eval", "task"), "classification", "eval.task", "generation when a rubric"),
+        (("eval", "corpus_source"), "warehouse", "eval.corpus_source", "one of sources"),
+        (("eval", "grades"), "nope.csv", "eval.grades", "an existing file"),
+        (("eval", "rubric", 1, "name"), "answers_question", "eval.rubric[1].name", "unique"),
+        (("eval", "rubric", 0, "scale"), "1-10", "eval.rubric[0].scale", "pass_fail"),
+        (("eval", "judge", "url"), "http://127.0.0.1/v1", "eval.judge.url", "a URL with a port"),
+    ],
+)
+def test_malformed_generation_spec_names_the_field(write_rag_spec, path, value, field, expected) -> None:
+    project = write_rag_spec(_set(_rag_spec(), path, value))
+    with pytest.raises(SpecError) as info:
+        load_spec(project)
+    found = [i.expected for i in info.value.issues if i.path == field]
+    assert any(expected in e for e in found), str(info.value)
+    assert "sk-live-123" not in str(info.value)
+
+
+def test_api_keys_of_every_system_are_secret_refs(write_rag_spec) -> None:
+    data = _rag_spec()
+    data["poc"]["api_key"] = "${POC_KEY}"
+    data["eval"]["judge"]["api_key"] = "${JUDGE_KEY}"
+    spec = load_spec(write_rag_spec(data))
+    assert set(spec.secret_refs()) == {"poc.api_key", "eval.judge.api_key"}

@@ -12,6 +12,7 @@ import pytest
 from rescue.artifacts import read_artifact
 from rescue.auditlog import read_log, verify_log
 from rescue.week import DAYS, run_week
+from tests.conftest import copy_rag_sample
 
 PLANTED = "postgres://auditor:Pl4nted-e2e-S3cret-7f3a@db.internal.example/prod"
 
@@ -95,3 +96,39 @@ def test_week_on_the_sample_project_with_a_planted_secret(
     # the audit never writes to a source
     assert _hashes(sample_project / "sources") == sources_before
     json.loads((out / "gap.json").read_text())
+
+
+RAG_KEY = "sk-e2e-Pl4nted-rag-9c41"
+
+
+@pytest.mark.slow
+def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatch) -> None:
+    project = copy_rag_sample(tmp_path, api_key_env="RESCUE_E2E_RAG_KEY")
+    monkeypatch.setenv("RESCUE_E2E_RAG_KEY", RAG_KEY)
+    sources_before = _hashes(project / "sources")
+    out = tmp_path / "out"
+
+    pages = run_week(project, out, progress=False)
+
+    assert [p.name for p in pages] == [f"{d.artifact}.html" for d in DAYS]
+    position = read_artifact(out, "eval_position")
+    g = position["generation"]
+    # every number came through the ledger: PoC, baseline system, demo and the judge on both criteria
+    assert position["ledger"]["calls"] == 158 + 158 + 5 + 2 * 154
+    assert (
+        g["reference"]["comparison"]["token_f1"]["n"] == 158 and g["retrieval"]["ndcg"]["value"] is not None
+    )
+    assert g["retrieval"]["budget"]["source"] == "reviews"  # from the Day 2 probes
+    crit = {c["name"]: c for c in g["rubric"]}
+    assert crit["grounded"]["withheld_because"] and crit["answers_question"]["calibrated"]
+    html = (out / "eval_position.html").read_text()
+    assert "judge-only score withheld" in html and "prediction-powered inference" in html
+    assert "No person gave these grades" in html  # derived grades are never passed off as human
+    assert read_artifact(out, "eval_set")["rubric"][0]["graded"] == 60
+    readout = read_artifact(out, "readout")
+    assert readout["summaries"]["eval_position"]["task"] == "generation"
+    for f in out.rglob("*"):
+        if f.is_file():
+            assert RAG_KEY.encode() not in f.read_bytes(), f
+    assert _hashes(project / "sources") == sources_before
+    assert verify_log(out) == 13

@@ -181,7 +181,9 @@ class RubricWidget:
         for c in self.criteria:
             labels = _grades(self.ledger, c)
             mine = labels[labels["labeler"] == self.labeler] if len(labels) else labels
-            out[c.name] = {r["item"]: r["label"] for r in mine.to_dict("records") if r["label"] is not None}
+            out[c.name] = {
+                r["item"]: r["label"] for r in mine.to_dict("records") if isinstance(r["label"], str)
+            }
             skipped |= {r["item"] for r in mine.to_dict("records") if r["skipped"]}
         out["_skip"] = {k: "skip" for k in skipped}
         return out
