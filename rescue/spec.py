@@ -165,6 +165,9 @@ class Targets(_Model):
     monthly_volume: Annotated[int, Field(gt=0)] | None = None
     min_macro_f1: Annotated[float, Field(ge=0, le=1)] | None = None
     min_accuracy: Annotated[float, Field(ge=0, le=1)] | None = None
+    min_pass_rate: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None, description="free-text PoCs: every rubric criterion's pass rate (lower 95% bound)"
+    )
     availability_pct: Annotated[float, Field(gt=0, le=100)] | None = None
 
 

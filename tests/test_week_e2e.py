@@ -125,6 +125,10 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
     assert "judge-only score withheld" in html and "prediction-powered inference" in html
     assert "No person gave these grades" in html  # derived grades are never passed off as human
     assert read_artifact(out, "eval_set")["rubric"][0]["graded"] == 60
+    assert position["target"]["weakest_criterion"] == "grounded" and position["target"]["meets"] is False
+    checks = {c["id"]: c for c in read_artifact(out, "gap")["checks"]}  # the closing day 1 saw day 4
+    assert checks["eval.meets_quality_target"]["status"] == "fail"
+    assert "targets.min_pass_rate" in " ".join(checks["eval.meets_quality_target"]["inputs"])
     readout = read_artifact(out, "readout")
     assert readout["summaries"]["eval_position"]["task"] == "generation"
     for f in out.rglob("*"):

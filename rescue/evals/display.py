@@ -73,6 +73,11 @@ def _generation_quality(pos: dict[str, Any]) -> str:
              f"ROUGE-L {_num(ref['rouge_l'])}, chrF {_num(ref['chrf'])}; exact match {_pct(ref['exact_match'])}."]  # fmt: skip
     for c in g["rubric"]:
         lines.append("- " + rubric_sentence(c))
+    t = pos["target"]
+    if t.get("min_pass_rate") is not None and t.get("lowest_pass_rate_low") is not None:
+        verdict = "meets" if t["meets"] else "does **not** meet"
+        lines.append(f"- Target pass rate ≥ {t['min_pass_rate']:.0%} on every criterion: the PoC {verdict} it "
+                     f"(weakest: `{t['weakest_criterion']}`, lower bound {t['lowest_pass_rate_low']:.1%}).")  # fmt: skip
     r = g["retrieval"]
     if r:
         lines.append(f"- **Retrieval** (top {r['k']} cited documents against the gold relevant ones, {r['n']} questions): "

@@ -441,7 +441,7 @@ def build_generation_position(
             "judge": None if ev.judge is None else {"model": ev.judge.model, "url": ev.judge.url},
         },
         "scores": reference["poc"],
-        "target": {"min_macro_f1": None, "meets": None},
+        "target": _target(spec, criteria),
         "errors": _errors(poc_calls),
         "comparison": None
         if baseline is None
@@ -470,6 +470,20 @@ def build_generation_position(
             "cached_this_run": sum(c.cached for c in poc_calls + base_calls + demo_calls + judge_calls_all),
         },
     }
+
+
+def _target(spec: Spec, criteria: list[dict[str, Any]]) -> dict[str, Any]:
+    """The weakest criterion's pass-rate lower bound (PPI, else people alone) against targets.min_pass_rate."""
+    lows = []
+    for c in criteria:
+        rate = c["pass_rate"]["ppi"] or c["pass_rate"]["human_only"]
+        if rate and rate.get("low") is not None:
+            lows.append((rate["low"], c["name"]))
+    lowest = min(lows) if lows else None
+    bound = spec.targets.min_pass_rate
+    return {"min_macro_f1": None, "min_pass_rate": bound, "lowest_pass_rate_low": None if lowest is None else lowest[0],
+            "weakest_criterion": None if lowest is None else lowest[1],
+            "meets": None if bound is None or lowest is None else lowest[0] >= bound}  # fmt: skip
 
 
 def _system_label(system: PocSpec | None) -> str:

@@ -116,6 +116,18 @@ def artifact_value(
 
 
 @rule
+def quality_target_met(ctx: Context) -> Outcome:
+    """Macro-F1's lower bound against targets.min_macro_f1; for a free-text PoC, every rubric criterion's
+    pass-rate lower bound (prediction-powered, or from people's grades alone) against targets.min_pass_rate."""
+    position = ctx.artifacts.get("eval_position")
+    if position is None or position.get("task") != "generation":
+        return artifact_value(ctx, "eval_position", 4, "/scores/macro_f1/low", ">=", target="min_macro_f1")
+    return artifact_value(
+        ctx, "eval_position", 4, "/target/lowest_pass_rate_low", ">=", target="min_pass_rate"
+    )
+
+
+@rule
 def contracts_valid(ctx: Context) -> Outcome:
     spec = ctx.spec
     if not spec.integration:

@@ -118,7 +118,7 @@ def test_no_sources_and_no_targets_fail_their_checks(write_spec, sample_spec_dat
     assert checks["latency.target_set"]["status"] == "fail"
     assert (
         checks["eval.quality_target_set"]["evidence"]
-        == "not set: targets.min_macro_f1 or targets.min_accuracy"
+        == "not set: targets.min_macro_f1 or targets.min_accuracy or targets.min_pass_rate"
     )
 
 
