@@ -232,14 +232,14 @@ def _judge_run(
     if not judge_spec.system_prompt:
         judge_spec = judge_spec.model_copy(update={"system_prompt": JUDGE_SYSTEM})
     judge = make_system_adapter(spec, judge_spec, "judge", "eval.judge")
-    judge.config = textscores_hash(judge.config, criterion.model_dump(mode="json"))
+    judge.config = _config_hash(judge.config, criterion.model_dump(mode="json"))
     items = [{"item_id": r["key"], "text": judge_prompt(criterion, r["question"], r["answer"], r["context"], r["reference"])}
              for r in frame.to_dict("records")]  # fmt: skip
     # the dataset names the PoC config: a changed PoC gets its answers judged afresh
     return run(judge, items, ledger, f"judge:{criterion.name}:{poc.config}", policy, progress=progress)
 
 
-def textscores_hash(*parts: Any) -> str:
+def _config_hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -60,7 +60,7 @@ def build_eval_set(
     if spec.eval.task == "generation":
         from .rubric import build_rubric_set
 
-        return build_rubric_set(spec, out, import_existing)
+        return build_rubric_set(spec, out, import_existing, progress=False)
     out = Path(out)
     frame, info = prepare_sample(spec, out, n)
     imported = 0
