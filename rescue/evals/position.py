@@ -37,13 +37,47 @@ def price_table() -> dict[str, Any]:
     return yaml.safe_load(PRICES.read_text(encoding="utf-8"))
 
 
-def load_eval_items(spec: Spec) -> list[dict[str, Any]]:
-    """The labeled production items with their text: labels joined to the sources' text columns."""
+def load_eval_items(spec: Spec, out: str | Path | None = None) -> list[dict[str, Any]]:
+    """The labeled production items with their text: labels joined to the sources' text columns.
+
+    With ``out``, the items labeled in Day 3 (``eval_set.parquet``) that the labels file does not hold
+    are scored too, so labels given in the widget count without a file (the file's label wins for its items).
+    """
     ev = spec.eval
+    day3 = _day3_items(spec, Path(out)) if out is not None and ev.task == "classification" else []
     if not ev.labels:
+        if day3:
+            return day3
         raise RescueError(
-            "eval.labels is not set: there is no labeled production set to score on (Day 3 builds one)"
+            "eval.labels is not set and Day 3 has labeled nothing yet: there is no labeled production set to score on"
         )
+    items = _file_items(spec)
+    known = {it["item_id"] for it in items}
+    return items + [it for it in day3 if it["item_id"] not in known]
+
+
+def _day3_items(spec: Spec, out: Path) -> list[dict[str, Any]]:
+    path = out / "eval_set.parquet"
+    if not path.exists():
+        return []
+    frame = pd.read_parquet(path)
+    field = spec.eval.label_column
+    if field not in frame.columns:
+        return []
+    items = []
+    for row in frame.to_dict("records"):
+        label = row[field]
+        if label is None or str(label).strip() == "":
+            continue
+        source, raw_id = str(row["source"]), str(row["item_id"])
+        items.append({"item_id": f"{source}:{raw_id}", "source": source, "source_id": raw_id, "text": str(row["text"]),
+                      "label": str(label), "label_origin": row.get("label_origin") or "human", "weight": row.get("weight")})  # fmt: skip
+    return items
+
+
+def _file_items(spec: Spec) -> list[dict[str, Any]]:
+    ev = spec.eval
+    assert ev.labels is not None
     labels = pd.read_csv(spec.path(ev.labels), dtype=str, keep_default_na=False)
     if ev.label_column not in labels.columns:
         raise RescueError(f"{ev.labels} has no column {ev.label_column!r} (eval.label_column)")
@@ -292,7 +326,7 @@ def build_eval_position(
 
         return build_generation_position(spec, out, progress, policy)
     field = spec.eval.label_column
-    items = load_eval_items(spec)
+    items = load_eval_items(spec, out)
     if not items:
         raise RescueError(f"no labeled item in {spec.eval.labels} could be joined to a declared source")
     demo = load_demo_items(spec)

@@ -107,3 +107,28 @@ def test_extraction_labels_are_scored_per_field(write_spec, sample_spec_data, tm
     assert x["exact_record"]["value"] == 0.5
     write_artifact(tmp_path, "eval_position", pos, spec)
     assert "Extraction" in display.operations_markdown(pos)
+
+
+def test_labels_given_in_day3_are_scored_without_a_labels_file(
+    write_spec, sample_spec_data, tmp_path: Path
+) -> None:
+    import copy
+
+    from rescue.evals.ledger import Ledger
+    from rescue.evalset.build import build_eval_set, prepare_sample
+    from rescue.evalset.labels import DATASET
+
+    data = copy.deepcopy(sample_spec_data)
+    data["eval"].pop("labels")
+    spec = load_spec(write_spec(data))
+    out = tmp_path / "out"
+    with pytest.raises(Exception, match="Day 3 has labeled nothing yet"):
+        build_eval_position(spec, out, progress=False)
+    sample, _ = prepare_sample(spec, out, n=40)
+    with Ledger(out) as ledger:  # a person labels 12 items in the widget
+        for row in sample.head(12).itertuples():
+            ledger.add_label_event(DATASET, row.key, row.item_hash, "ana", "label", "negative")
+    build_eval_set(spec, out, import_existing=False)
+    pos = build_eval_position(spec, out, progress=False)
+    assert pos["n_items"] == 12 and pos["label_origin"] == {"human": 12}
+    assert pos["comparison"]["n_paired"] == 12
