@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_rag_sample
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -44,6 +44,7 @@ def lab(tmp_path: Path):
     root = tmp_path / "root"
     shutil.copytree(REPO / "workbooks", root / "workbooks")
     shutil.copytree(REPO / "sample_data" / "pharma-feedback", root / "sample_data" / "pharma-feedback")
+    copy_rag_sample(root / "sample_data")  # its stub on a free port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -79,14 +80,28 @@ def lab(tmp_path: Path):
     log.close()
 
 
-def _label_events(root: Path) -> list[tuple[str, str, str]]:
-    ledger = root / "out" / "jupyter" / "pharma-feedback" / "ledger.sqlite"
+def _label_events(root: Path, project: str = "pharma-feedback") -> list[tuple[str, str, str]]:
+    ledger = root / "out" / "jupyter" / project / "ledger.sqlite"
     if not ledger.exists():
         return []
     with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as con:
         return con.execute(
             "SELECT item, action, coalesce(label, '') FROM label_events ORDER BY id"
         ).fetchall()
+
+
+def _restart_kernel(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel(…|\.\.\.)$")).click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+
+
+def _open(page, lab, notebook: str) -> None:
+    page.goto(f"{lab['base']}/lab/tree/workbooks/{notebook}?token={lab['token']}")
+    page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
+    _accept_kernel_dialog(page)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
 
 
 def _accept_kernel_dialog(page) -> None:
@@ -113,10 +128,7 @@ def test_label_in_jupyterlab_and_survive_a_kernel_restart(lab, request) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(f"{lab['base']}/lab/tree/workbooks/day3_eval_set.ipynb?token={lab['token']}")
-            page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
-            _accept_kernel_dialog(page)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            _open(page, lab, "day3_eval_set.ipynb")
             _run_all(page)
             first = page.get_by_role("button", name="1 · positive")
             first.wait_for(timeout=120_000)
@@ -136,13 +148,52 @@ def test_label_in_jupyterlab_and_survive_a_kernel_restart(lab, request) -> None:
             assert len({e[0] for e in events}) == 4  # four different items
 
             # restart the kernel: the labels are already on disk, and the widget resumes after them
-            page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel(…|\.\.\.)$")).click()
-            page.locator(".jp-Dialog .jp-mod-accept").click()
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            _restart_kernel(page)
             assert len(_label_events(lab["root"])) == 4
             _run_all(page)
             page.get_by_text("4 of 300 labeled by").first.wait_for(timeout=120_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+def test_grade_answers_on_the_rubric_in_jupyterlab(lab, request) -> None:
+    """The RAG sample's Day 3: the PoC answers through its local stub, a person grades two answers on both
+    criteria by clicking, the kernel restarts, the grades are in the ledger and grading resumes after them."""
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    path = lab["root"] / "workbooks" / "day3_eval_set.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    params.source = params.source.replace("pharma-feedback", "drug-answers")
+    nbformat.write(nb, str(path))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            _open(page, lab, "day3_eval_set.ipynb")
+            _run_all(page)
+            progress = page.locator(".widget-html-content", has_text="answers graded by").first
+            progress.wait_for(timeout=120_000)
+            page.get_by_text("Retrieved context").first.wait_for()
+            for n in (1, 2):
+                page.get_by_role("button", name="pass").nth(0).click()  # answers_question
+                page.get_by_role("button", name="fail").nth(1).click()  # grounded
+                page.wait_for_function(
+                    f"() => document.body.innerText.includes('{n} of 60 answers graded')", timeout=15_000
+                )
+            events = _label_events(lab["root"], "drug-answers")
+            assert [e[1:] for e in events] == [("label", "pass"), ("label", "fail")] * 2
+            assert len({e[0] for e in events}) == 2  # two answers
+            _restart_kernel(page)
+            _run_all(page)
+            page.get_by_text("2 of 60 answers graded by").first.wait_for(timeout=120_000)
+            assert len(_label_events(lab["root"], "drug-answers")) == 4
         except Exception:
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
             raise
