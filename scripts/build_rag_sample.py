@@ -271,6 +271,8 @@ Nobody read these reviews to write a question, an answer, a relevance judgement 
   - `reference`: a fixed template over the sentiments of all the pair's reviews ("... report
     mostly positive experiences: 3 of 4 reviews are positive, ..."; "mixed" on a tie).
     `reference_origin` says so on every row.
+  - `product`: `combination` when the drug name holds " / " (a combination product), else
+    `single` -- a slice Day 4 reports on (`eval.slices`).
   - `relevant_ids`: the gold relevant reviews, every review with that drug **and** that
     condition (`|`-separated). Relevance is from the dataset's columns, not judged by a person;
     a review that discusses the drug for another condition counts as not relevant.
@@ -342,13 +344,14 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, Any]:
 
     pharma.write_csv(
         out_dir / "questions.csv",
-        ["item_id", "text", "drug", "condition", "reference", "relevant_ids", "reference_origin"],
+        ["item_id", "text", "drug", "condition", "product", "reference", "relevant_ids", "reference_origin"],
         [
             (
                 item_ids[pair.question],
                 pair.question,
                 pair.drug,
                 pair.condition,
+                "combination" if " / " in pair.drug else "single",
                 reference_answer(pair.drug, pair.condition, pair.sentiments),
                 "|".join(pair.relevant_ids),
                 REFERENCE_ORIGIN,

@@ -128,6 +128,9 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
     assert position["target"]["weakest_criterion"] == "grounded" and position["target"]["meets"] is False
     checks = {c["id"]: c for c in read_artifact(out, "gap")["checks"]}  # the closing day 1 saw day 4
     assert checks["eval.meets_quality_target"]["status"] == "fail"
+    assert checks["eval.slices_checked"]["status"] == "pass"
+    worst = position["slices"]["rows"][0]  # combination products: the PoC's retrieval splits their names
+    assert worst["value"] == "combination" and worst["significantly_worse"]
     assert "targets.min_pass_rate" in " ".join(checks["eval.meets_quality_target"]["inputs"])
     readout = read_artifact(out, "readout")
     assert readout["summaries"]["eval_position"]["task"] == "generation"

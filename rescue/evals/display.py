@@ -366,6 +366,10 @@ def plot_latency(pos: dict[str, Any]):  # -> matplotlib.figure.Figure
 
 
 def slices_table(pos: dict[str, Any]) -> pd.DataFrame:
+    if _generation(pos):
+        return pd.DataFrame([{"Slice": f"{r['field']} = {r['value']}", "Token F1": _num(r["token_f1"]), "n": r["token_f1"]["n"],
+                              "p vs rest (Holm)": "< 0.001" if r["p_holm"] < 0.001 else f"{r['p_holm']:.3g}", "Worse than the rest": "yes" if r["significantly_worse"] else ""}
+                             for r in pos["slices"]["rows"]])  # fmt: skip
     rows = [
         {"Slice": f"{r['field']} = {r['value']}", "Accuracy": _pct(r["accuracy"]), "p vs rest (Holm)": r["p_holm"],
          "Worse than the rest": "yes" if r["significantly_worse"] else ""}

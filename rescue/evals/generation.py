@@ -346,6 +346,47 @@ def _comparison_sentence(reference: dict[str, Any], baseline: str) -> str | None
             f"{d['low'] * 100:+.1f} to {d['high'] * 100:+.1f}; Wilcoxon {shown_p}): {verdict_text}.")  # fmt: skip
 
 
+def _slices(items: list[dict[str, Any]], per_item_f1: list[float], slice_fields: list[str]) -> dict[str, Any]:
+    """Token F1 per slice against the rest (Mann-Whitney U, Holm-corrected)."""
+    from scipy import stats
+
+    from . import scores
+
+    overall = sum(per_item_f1) / len(per_item_f1) if per_item_f1 else 0.0
+    rows = []
+    for f in slice_fields:
+        groups: dict[str, list[int]] = {}
+        for i, it in enumerate(items):
+            groups.setdefault(str(it.get(f, "")), []).append(i)
+        if len(groups) < 2 or len(groups) > 50:
+            continue  # one group is no slice; more than 50 are identifiers, not slices
+        for value, idx in sorted(groups.items()):
+            inside = [per_item_f1[i] for i in idx]
+            chosen = set(idx)
+            rest = [per_item_f1[i] for i in range(len(items)) if i not in chosen]
+            p = (
+                float(stats.mannwhitneyu(inside, rest, alternative="two-sided").pvalue)
+                if rest and inside
+                else 1.0
+            )
+            rows.append(
+                {
+                    "field": f,
+                    "value": value,
+                    "token_f1": textscores.bootstrap_mean(inside),
+                    "p_value_vs_rest": round(p, 6),
+                }
+            )
+    for row, p in zip(rows, scores.holm([r["p_value_vs_rest"] for r in rows]) if rows else [], strict=True):
+        row["p_holm"] = p
+        row["significantly_worse"] = p < 0.05 and (row["token_f1"]["value"] or 0) < overall
+    return {
+        "count": len(rows),
+        "metric": "token F1",
+        "rows": sorted(rows, key=lambda r: r["token_f1"]["value"] or 0),
+    }
+
+
 def _examples(
     items: list[dict[str, Any]], calls: list[Call], per_item_f1: list[float], field: str, limit: int = 6
 ) -> list[dict[str, Any]]:
@@ -460,7 +501,7 @@ def build_generation_position(
         "latency": _latency(poc_calls, spec.targets.latency_p95_ms),
         "cost": _cost(spec, poc_calls, items),
         "contract": None,
-        "slices": {"count": 0, "rows": []},
+        "slices": _slices(items, per_item_f1, ev.slices),
         "failure_modes": {
             "confusions": [],
             "examples": _examples(items, poc_calls, per_item_f1, ev.answer_field),
