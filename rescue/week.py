@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
+from traitlets import CaselessStrEnum, default
 
 from .artifacts import input_hashes, redact_secrets
 from .auditlog import append_record
@@ -18,6 +24,24 @@ from .render import render_html
 from .spec import Spec, file_sha256, load_spec
 
 KERNEL = "python3"
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """The workbook's kernel talks over Unix sockets in a private temporary folder, not TCP: nothing listens
+    on a port, nothing is sent in plain text over the network stack (and the kernel does not warn that it is)."""
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _private_socket_prefix(self) -> str:
+        return str(_socket_dir() / f"kernel-{id(self):x}")
+
+
+@functools.cache
+def _socket_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="rescue-kernel-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 @dataclass(frozen=True)
@@ -121,6 +145,7 @@ def run_day(
             progress_bar=progress_bar,
             log_output=False,
             request_save_on_cell_execute=True,
+            kernel_manager_class=LocalKernelManager,
         )
     except PapermillExecutionError as exc:
         redact_secrets(executed, spec)
