@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,8 @@ class Adapter:
     timeout_s: float = 30.0
     concurrency: int = 4
     details: dict[str, Any] = field(default_factory=dict)
+    # what a call sends for an item (hashed into the ledger: a changed request is a new call); None: the text
+    request_of: Callable[[dict[str, Any]], Any] | None = None
 
 
 def _hash(*parts: Any) -> str:
@@ -156,9 +159,18 @@ def _function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
 def _usage(usage: Any) -> tuple[int | None, int | None]:
     if not isinstance(usage, dict):
         return None, None
-    tin = usage.get("input_tokens", usage.get("prompt_tokens"))
-    tout = usage.get("output_tokens", usage.get("completion_tokens"))
-    return (int(tin) if tin is not None else None, int(tout) if tout is not None else None)
+    return _count(usage.get("input_tokens", usage.get("prompt_tokens"))), _count(
+        usage.get("output_tokens", usage.get("completion_tokens"))
+    )
+
+
+def _count(value: Any) -> int | None:
+    """A token count as reported (None when the endpoint reports something that is not a count)."""
+    try:
+        count = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return count if count >= 0 else None
 
 
 # --- http ------------------------------------------------------------------------------------------
@@ -208,6 +220,7 @@ class _Client:
 
     def __init__(self, headers: dict[str, str], timeout_s: float, connections: int) -> None:
         self.timeout_s = timeout_s
+        self.secrets = [v.split(" ", 1)[-1] for v in headers.values() if v]
         self.pool = urllib3.PoolManager(
             num_pools=4, maxsize=connections, block=False, headers=headers, retries=False,
             timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s),
@@ -217,6 +230,10 @@ class _Client:
         """One HTTP call that returns the JSON document, or raises CallFailed with a kind."""
         try:
             response = self.pool.request(method, url, json=body, preload_content=True)
+        except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout errors in urllib3 2
+            raise CallFailed(
+                "connection", f"cannot connect: {exc.__class__.__name__}", transient=True
+            ) from None
         except urllib3.exceptions.TimeoutError:
             raise CallFailed("timeout", f"no answer within {self.timeout_s:g} s", transient=True) from None
         except urllib3.exceptions.HTTPError as exc:
@@ -230,7 +247,10 @@ class _Client:
         if status in (401, 403):
             raise CallFailed("auth", f"HTTP {status}: the endpoint refused the credentials")
         if status >= 400:
-            raise CallFailed("http_4xx", f"HTTP {status}{_error_message(response.data)}")
+            message = _error_message(response.data)
+            for secret in self.secrets:  # a server may echo what it was sent: never into the ledger
+                message = message.replace(secret, "[redacted]")
+            raise CallFailed("http_4xx", f"HTTP {status}{message}")
         try:
             return json.loads(response.data)
         except ValueError:
@@ -268,8 +288,9 @@ def _http_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
             usage = dig(document, poc.usage_path) if poc.usage_path else None
         return Answer(_parse_output(output), *_usage(usage))
 
-    config = _hash(poc.model_dump(mode="json", exclude={"headers"}), sorted(poc.headers))
-    return Adapter(name, config, call, poc.timeout_s, poc.concurrency, {"url": poc.url})
+    config = _hash(poc.model_dump(mode="json", exclude=_NOT_BEHAVIOUR | {"headers"}), sorted(poc.headers))
+    return Adapter(name, config, call, poc.timeout_s, poc.concurrency, {"url": poc.url},
+                   request_of=lambda item: _render(template, item))  # fmt: skip
 
 
 # --- openai: an OpenAI-compatible chat completions endpoint ----------------------------------------
@@ -283,19 +304,23 @@ def chat_messages(system: PocSpec, item: dict[str, Any]) -> list[dict[str, str]]
 
 def _openai_adapter(spec: Spec, system: PocSpec, name: str = "poc", where: str = "poc") -> Adapter:
     ensure_served(spec, system, where)
-    headers = (
-        {"Authorization": f"Bearer {system.api_key.resolve(f'{where}.api_key')}"} if system.api_key else {}
-    )
+    headers = {key: ref.resolve(f"{where}.headers") for key, ref in system.headers.items()}
+    if system.api_key:
+        headers["Authorization"] = f"Bearer {system.api_key.resolve(f'{where}.api_key')}"
     client = _Client(headers, system.timeout_s, system.concurrency * 2)
     url = (system.url or "").rstrip("/") + "/chat/completions"
+    documents_field = spec.eval.documents_field
 
-    def call(item: dict[str, Any]) -> Answer:
+    def body_of(item: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {"model": system.model, "messages": chat_messages(system, item)}
         if system.temperature is not None:
             body["temperature"] = system.temperature
         if system.max_tokens is not None:
             body["max_tokens"] = system.max_tokens
-        document = client.request_json("POST", url, body)
+        return body
+
+    def call(item: dict[str, Any]) -> Answer:
+        document = client.request_json("POST", url, body_of(item))
         try:
             content = dig(document, "choices.0.message.content")
         except KeyError:
@@ -305,41 +330,69 @@ def _openai_adapter(spec: Spec, system: PocSpec, name: str = "poc", where: str =
             output = {"answer": "" if output is None else str(output)}
         if system.documents_path:
             with contextlib.suppress(KeyError):
-                output["documents"] = dig(document, system.documents_path)
+                output[documents_field] = dig(document, system.documents_path)
         return Answer(output, *_usage(document.get("usage") if isinstance(document, dict) else None))
 
-    config = _hash(system.model_dump(mode="json", exclude={"api_key", "serve", "concurrency", "timeout_s"}))
-    return Adapter(name, config, call, system.timeout_s, system.concurrency, {"url": system.url})
+    served = [file_sha256(spec.path(p)) for p in system.serve or [] if (spec.root / p).is_file()]
+    config = _hash(
+        system.model_dump(mode="json", exclude=_NOT_BEHAVIOUR | {"headers"}), sorted(system.headers), served
+    )
+    return Adapter(
+        name, config, call, system.timeout_s, system.concurrency, {"url": system.url}, request_of=body_of
+    )
 
+
+# fields that do not change what a system answers: never part of its config hash (changing them re-asks nothing)
+_NOT_BEHAVIOUR = {"api_key", "serve", "concurrency", "timeout_s", "cost_per_call_eur", "provider", "min_kappa",
+                  "min_calibration_items"}  # fmt: skip
 
 _SERVED: dict[str, subprocess.Popen[bytes]] = {}
 
 
-def _answers(url: str) -> bool:
+def _served_models(url: str) -> list[str] | None:
+    """The model ids an OpenAI-compatible endpoint lists (None when nothing answers there as one)."""
     try:
-        response = urllib3.request("GET", url.rstrip("/") + "/models", timeout=0.5, retries=False)
+        response = urllib3.request("GET", url.rstrip("/") + "/models", timeout=1.0, retries=False)
     except urllib3.exceptions.HTTPError:
-        return False
-    return response.status < 500
+        return None
+    if response.status != 200:
+        return None
+    try:
+        listed = json.loads(response.data)["data"]
+        return [str(m["id"]) for m in listed if isinstance(m, dict) and "id" in m]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def ensure_served(spec: Spec, system: PocSpec, where: str = "poc", wait_s: float = 20.0) -> None:
-    """Start ``system.serve`` (in the project folder) unless its URL already answers; stopped at exit."""
-    if not system.serve or not system.url or system.url in _SERVED or _answers(system.url):
+    """Start ``system.serve`` (in the project folder, in its own process group) unless the URL already serves
+    the model; stopped at exit. Something else answering on that URL is an error, not a server to use."""
+    if not system.serve or not system.url:
         return
+    running = _SERVED.get(system.url)
+    if running is not None and running.poll() is None:
+        return
+    models = _served_models(system.url)
+    if models is not None:
+        if not models or system.model in models:
+            return
+        raise RescueError(
+            f"{where}.url {system.url} answers but does not serve model {system.model} (it lists {', '.join(models[:5])});"
+            " stop what runs on that port or change the port"
+        )
     port = str(urlsplit(system.url).port or "")
     command = [part.replace("{port}", port) for part in system.serve]
     if command[0] in ("python", "python3"):
         command[0] = sys.executable  # the kernel's interpreter, not whatever python is on PATH
     log = tempfile.TemporaryFile()  # noqa: SIM115 — the server writes to it for as long as it runs
     try:
-        process = subprocess.Popen(command, cwd=spec.root, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(command, cwd=spec.root, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)  # fmt: skip
     except OSError as exc:
         raise RescueError(f"{where}.serve could not start {command[0]}: {exc}") from None
-    _SERVED[system.url] = process
     atexit.register(_stop, process)
     deadline = time.monotonic() + wait_s
-    while not _answers(system.url):
+    while _served_models(system.url) is None:
         if process.poll() is not None or time.monotonic() > deadline:
             _stop(process)
             log.seek(0)
@@ -350,15 +403,21 @@ def ensure_served(spec: Spec, system: PocSpec, where: str = "poc", wait_s: float
                 + (": " + " | ".join(tail) if tail else "")
             )
         time.sleep(0.1)
+    _SERVED[system.url] = process
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    """Stop the server and everything it started (its process group)."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
 
 
 # --- predictions: outputs the team already has --------------------------------------------------

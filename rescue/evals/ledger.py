@@ -109,10 +109,17 @@ class Ledger:
         return {row[1]: _call(row, cached=True) for row in rows}
 
     def record(self, call: Call) -> None:
-        """Commit one finished call at once (INSERT OR IGNORE: the first answer for a key wins)."""
+        """Commit one finished call at once. The first answer for a key wins; a call replaces the recorded one
+        only when that one was for a different input (the item changed) or failed (a re-run retried it)."""
         with self._lock:
             self._con.execute(
-                "INSERT OR IGNORE INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (dataset, item, system, config, repeat) DO UPDATE SET "
+                "input_hash=excluded.input_hash, output=excluded.output, error=excluded.error, "
+                "error_kind=excluded.error_kind, latency_ms=excluded.latency_ms, attempts=excluded.attempts, "
+                "tokens_in=excluded.tokens_in, tokens_out=excluded.tokens_out, cost_eur=excluded.cost_eur, "
+                "created_at=excluded.created_at "
+                "WHERE calls.input_hash != excluded.input_hash OR calls.error IS NOT NULL",
                 (
                     call.dataset, call.item, call.system, call.config, call.repeat, call.input_hash,
                     None if call.output is None else json.dumps(call.output, ensure_ascii=False, default=str),

@@ -18,15 +18,28 @@ from .ledger import Call, Ledger
 MAX_BACKOFF_S = 30.0
 
 
+TRANSIENT_KINDS = frozenset({"timeout", "connection", "http_5xx", "rate_limited"})
+
+
 @dataclass(frozen=True)
 class RunPolicy:
     retries: int = 3
     backoff_s: float = 0.25
     seed: int = 7
+    # a call recorded as a transient failure (endpoint down, timeout, 5xx, 429) is tried again by a new run
+    retry_failed: bool = True
 
 
-def input_hash(item: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(item.get("text"), ensure_ascii=False).encode()).hexdigest()
+def input_hash(item: dict[str, Any], adapter: Adapter | None = None) -> str:
+    """What the call sends, hashed: the adapter's rendered request when it says, else the item's text."""
+    sent = (
+        adapter.request_of(item)
+        if adapter is not None and adapter.request_of is not None
+        else item.get("text")
+    )
+    return hashlib.sha256(
+        json.dumps(sent, ensure_ascii=False, sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 def _one(adapter: Adapter, item: dict[str, Any], dataset: str, policy: RunPolicy, repeat: int) -> Call:
@@ -43,7 +56,7 @@ def _one(adapter: Adapter, item: dict[str, Any], dataset: str, policy: RunPolicy
                 raise CallFailed(
                     "timeout", f"answered after {latency:.0f} ms, over the {adapter.timeout_s:g} s timeout"
                 )
-            return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item),
+            return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item, adapter),
                         answer.output, None, None, round(latency, 3), attempts, answer.tokens_in, answer.tokens_out)  # fmt: skip
         except CallFailed as failure:
             latency = (time.perf_counter() - started) * 1000
@@ -53,7 +66,7 @@ def _one(adapter: Adapter, item: dict[str, Any], dataset: str, policy: RunPolicy
                     wait_s = min(MAX_BACKOFF_S, policy.backoff_s * 2 ** (attempts - 1)) * (0.5 + rng.random())
                 time.sleep(min(wait_s, MAX_BACKOFF_S))
                 continue
-            return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item),
+            return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item, adapter),
                         None, str(failure), failure.kind, round(latency, 3), attempts)  # fmt: skip
 
 
@@ -71,7 +84,15 @@ def run(
     Calls already recorded come back with ``cached=True`` and are never timed again.
     """
     policy = policy or RunPolicy()
-    done = ledger.done(dataset, adapter.name, adapter.config, repeat)
+    recorded = ledger.done(dataset, adapter.name, adapter.config, repeat)
+    # a recorded call counts as done when it was for the same input, and (by default) did not fail transiently
+    hashes = {str(it["item_id"]): input_hash(it, adapter) for it in items}
+    done = {
+        key: call
+        for key, call in recorded.items()
+        if call.input_hash == hashes.get(key)
+        and not (policy.retry_failed and call.error_kind in TRANSIENT_KINDS)
+    }
     todo = [it for it in items if str(it["item_id"]) not in done]
     results: dict[str, Call] = dict(done)
     bar = tqdm(total=len(items), initial=len(items) - len(todo), disable=not progress, unit="call",

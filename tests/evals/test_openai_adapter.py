@@ -14,10 +14,19 @@ import pytest
 import yaml
 
 from rescue.errors import RescueError
-from rescue.evals.adapters import CallFailed, ensure_served, make_poc_adapter, make_system_adapter
+from rescue.evals.adapters import (
+    _SERVED,
+    CallFailed,
+    _served_models,
+    _stop,
+    ensure_served,
+    make_poc_adapter,
+    make_system_adapter,
+)
 from rescue.evals.ledger import Ledger
 from rescue.evals.runner import RunPolicy, run
 from rescue.spec import load_spec
+from tests.conftest import free_port
 
 KEY = "sk-test-4f1c9e0b7d2a"
 
@@ -125,7 +134,7 @@ def test_failures_are_recorded_not_raised(
     assert by["1"].error_kind == "http_5xx" and by["1"].attempts == 3  # retried, then recorded
     assert by["2"].ok and by["2"].attempts == 2  # 429 with Retry-After: 0, then answered
     assert by["3"].error_kind == "bad_response"
-    assert all(c.cached for c in again)  # nothing asked twice
+    assert [c.cached for c in again] == [True, False, True, True]  # only the transient 5xx is asked again
 
 
 def test_wrong_key_and_unknown_model(tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,28 +157,68 @@ def test_missing_key_variable_is_named(tmp_path: Path, server: str, monkeypatch:
         make_poc_adapter(load_spec(_project(tmp_path, server)))
 
 
-def test_serve_starts_the_endpoint_and_names_a_failure(tmp_path: Path) -> None:
+def test_serve_starts_the_endpoint_and_names_a_failure(tmp_path: Path, server: str) -> None:
     script = tmp_path / "srv.py"
     script.write_text(
         "import json, sys\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\n"
         "class H(BaseHTTPRequestHandler):\n    def log_message(self, *a): pass\n"
-        "    def do_GET(self):\n        self.send_response(200); self.end_headers(); self.wfile.write(b'{}')\n"
+        "    def do_GET(self):\n        self.send_response(200); self.end_headers()\n"
+        "        self.wfile.write(json.dumps({'data': [{'id': 'm'}]}).encode())\n"
         "HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
     )
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    spec = load_spec(
-        _project(tmp_path, f"http://127.0.0.1:{port}/v1", serve=["python", "srv.py", "{port}"], api_key=None)
-    )
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    spec = load_spec(_project(tmp_path, url, serve=["python", "srv.py", "{port}"], api_key=None))
     ensure_served(spec, spec.poc)
-    from rescue.evals.adapters import _SERVED, _answers, _stop
-
-    assert _answers(spec.poc.url or "")
-    _stop(_SERVED.pop(spec.poc.url or ""))
+    assert _served_models(url) == ["m"]
+    process = _SERVED.pop(url)
+    ensure_served(spec, spec.poc)  # already serving: nothing new is started
+    assert url not in _SERVED
+    _stop(process)
+    assert process.poll() is not None
+    # a command that exits names its exit code and its last words, and leaves nothing recorded as running
     broken = spec.poc.model_copy(update={"serve": [sys.executable, "-c", "import sys; print('no such model'); sys.exit(3)"],
-                                         "url": "http://127.0.0.1:9/v1"})  # fmt: skip
-    with pytest.raises(RescueError, match=r"poc.serve did not bring up .*exit code 3.*no such model"):
-        ensure_served(spec, broken)
+                                         "url": f"http://127.0.0.1:{free_port()}/v1"})  # fmt: skip
+    for _ in range(2):
+        with pytest.raises(RescueError, match=r"poc.serve did not bring up .*exit code 3.*no such model"):
+            ensure_served(spec, broken)
+    # something else answering on the port is refused, not used
+    other = spec.poc.model_copy(update={"url": server, "model": "gpt-x"})
+    with pytest.raises(RescueError, match=r"answers but does not serve model gpt-x \(it lists m\)"):
+        ensure_served(spec, other)
+
+
+def test_a_refused_connection_is_a_connection_failure_not_a_timeout(tmp_path: Path) -> None:
+    spec = load_spec(_project(tmp_path, f"http://127.0.0.1:{free_port()}/v1", api_key=None))
+    with pytest.raises(CallFailed) as failed:
+        make_poc_adapter(spec).call({"item_id": "1", "text": "x"})
+    assert failed.value.kind == "connection" and failed.value.transient
+
+
+def test_changed_request_is_asked_again_and_transient_failures_are_retried(
+    tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAT_KEY", KEY)
+    spec = load_spec(_project(tmp_path, server, prompt="Q: {text} ({extra})"))
+    adapter = make_poc_adapter(spec)
+    with Ledger(tmp_path / "out") as ledger:
+        run(adapter, [{"item_id": "1", "text": "a", "extra": "x"}, {"item_id": "2", "text": "boom"}], ledger, "p",
+            RunPolicy(retries=0), progress=False)  # fmt: skip
+        asked = len(_Handler.seen)
+        same = run(adapter, [{"item_id": "1", "text": "a", "extra": "x"}], ledger, "p", progress=False)
+        assert same[0].cached and len(_Handler.seen) == asked
+        changed = run(adapter, [{"item_id": "1", "text": "a", "extra": "y"}], ledger, "p", progress=False)
+        assert not changed[0].cached and changed[0].output["answer"] == "echo: Q: a (y)"
+        again = run(
+            adapter, [{"item_id": "2", "text": "boom"}], ledger, "p", RunPolicy(retries=0), progress=False
+        )
+        assert not again[0].cached and again[0].error_kind == "http_5xx"  # a 5xx is tried again by a new run
+        kept = run(
+            adapter,
+            [{"item_id": "2", "text": "boom"}],
+            ledger,
+            "p",
+            RunPolicy(retry_failed=False),
+            progress=False,
+        )
+        assert kept[0].cached
+        assert ledger.count("p") == 2
