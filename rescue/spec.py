@@ -7,6 +7,7 @@ written in the spec: secret-bearing fields accept only ``${ENV_VAR}`` references
 
 from __future__ import annotations
 
+import csv
 import difflib
 import hashlib
 import os
@@ -16,6 +17,7 @@ import typing
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -532,9 +534,33 @@ def issues_from_validation(exc: ValidationError, data: Any, model: type[BaseMode
     return issues
 
 
+def _unknown_placeholders(spec: Spec, template: str) -> list[str]:
+    """``{field}`` placeholders of a prompt that name no column of the eval labels file (when it can be read)."""
+    fields = set(re.findall(r"\{(\w+)\}", template))
+    if not fields or not spec.eval.labels or not spec.path(spec.eval.labels).is_file():
+        return []
+    try:
+        with spec.path(spec.eval.labels).open(encoding="utf-8") as f:
+            header = next(csv.reader(f), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    known = set(header) | {"text", "item_id", "source", "source_id", "label"}
+    return sorted(fields - known)
+
+
 def _check_eval(spec: Spec) -> list[SpecIssue]:
     ev = spec.eval
     issues: list[SpecIssue] = []
+    if ev.task == "generation" and not ev.labels:
+        issues.append(
+            SpecIssue(
+                "eval.labels",
+                MISSING,
+                "a file of questions with reference answers when eval.task is generation",
+            )
+        )
+    if ev.grades and not ev.rubric:
+        issues.append(SpecIssue("eval.rubric", MISSING, "the rubric the grades in eval.grades are for"))
     if ev.baseline == "system" and ev.baseline_system is None:
         issues.append(
             SpecIssue("eval.baseline_system", MISSING, "a system to call when eval.baseline is system")
@@ -592,19 +618,38 @@ def _check_semantics(spec: Spec) -> list[SpecIssue]:
             issues.append(
                 SpecIssue(f"{at}.url", system.url or MISSING, "a URL with a port when serve uses {port}")
             )
+        host = urlsplit(system.url or "").hostname or ""
+        if system.serve and system.url and host not in ("127.0.0.1", "localhost", "::1"):
+            issues.append(
+                SpecIssue(
+                    f"{at}.url", system.url, "a loopback URL (127.0.0.1 or localhost) when serve is set"
+                )
+            )
+        if system.url and urlsplit(system.url).password is not None:
+            issues.append(SpecIssue(f"{at}.url", "<a URL with a password, not shown>",
+                                    "a URL without credentials; put the key in api_key or headers as ${VAR}"))  # fmt: skip
+        if system.path and system.kind in ("python", "notebook", "predictions"):
+            if not spec.path(system.path).is_file():
+                issues.append(
+                    SpecIssue(f"{at}.path", system.path, "an existing file relative to the project")
+                )
+            elif system.kind == "notebook" and not system.path.endswith(".ipynb"):
+                issues.append(
+                    SpecIssue(f"{at}.path", system.path, f"a .ipynb notebook when {at}.kind is notebook")
+                )
+        if system.function and not system.function.isidentifier():
+            issues.append(SpecIssue(f"{at}.function", system.function, "a Python function name"))
+        provider_names = [p.name for p in spec.compliance.providers]
+        if system.provider and system.provider not in provider_names:
+            issues.append(
+                SpecIssue(f"{at}.provider", system.provider, f"one of compliance.providers: {provider_names}")
+            )
+        if system.kind == "openai":
+            unknown = _unknown_placeholders(spec, system.prompt)
+            if unknown:
+                issues.append(SpecIssue(f"{at}.prompt", system.prompt, f"placeholders among the columns of "
+                                        f"{spec.eval.labels}: {{{'}, {'.join(unknown)}}} is not one"))  # fmt: skip
     issues += _check_eval(spec)
-    if poc.path and poc.kind in ("python", "notebook", "predictions"):
-        if not spec.path(poc.path).is_file():
-            issues.append(SpecIssue("poc.path", poc.path, "an existing file relative to the project"))
-        elif poc.kind == "notebook" and not poc.path.endswith(".ipynb"):
-            issues.append(SpecIssue("poc.path", poc.path, "a .ipynb notebook when poc.kind is notebook"))
-    if poc.function and not poc.function.isidentifier():
-        issues.append(SpecIssue("poc.function", poc.function, "a Python function name"))
-    provider_names = [p.name for p in spec.compliance.providers]
-    if poc.provider and poc.provider not in provider_names:
-        issues.append(
-            SpecIssue("poc.provider", poc.provider, f"one of compliance.providers: {provider_names}")
-        )
 
     seen: dict[str, int] = {}
     for i, src in enumerate(spec.sources):

@@ -34,6 +34,7 @@ import argparse
 import contextlib
 import hashlib
 import importlib.util
+import json
 import random
 import sqlite3
 import sys
@@ -287,8 +288,9 @@ Nobody read these reviews to write a question, an answer, a relevance judgement 
     (case-insensitive) and is not a refusal.
   - `grounded`: pass iff the answer cites at least one review and every cited review is in the
     question's gold relevant set.
-  - `answer_sha256`: the SHA-256 of the graded answer text (UTF-8), so a grade is never applied
-    to a different answer.
+  - `graded_sha256`: the SHA-256 of what was graded -- the JSON list [question, answer, cited
+    review ids] (UTF-8, `ensure_ascii=False`), as rescue computes it -- so a grade is never applied
+    to a different question, answer or set of cited reviews.
 
 ## What is simulated
 
@@ -372,7 +374,8 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, Any]:
     judge: dict[str, list[str]] = {criterion: [] for criterion in CRITERIA}
     for pair in graded:
         text = pair.answer["answer"]
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        pinned = json.dumps([pair.question, text, list(pair.answer["documents"])], ensure_ascii=False)
+        digest = hashlib.sha256(pinned.encode("utf-8")).hexdigest()
         context = [(review_id, corpus.by_id[review_id].text) for review_id in pair.answer["documents"]]
         for criterion in CRITERIA:
             grade = pair.grade(criterion)
@@ -382,7 +385,7 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, Any]:
             judge[criterion].append(verdict)
     pharma.write_csv(
         out_dir / "grades.csv",
-        ["item_id", "criterion", "grade", "labeler", "label_origin", "answer_sha256"],
+        ["item_id", "criterion", "grade", "labeler", "label_origin", "graded_sha256"],
         grade_rows,
     )
 

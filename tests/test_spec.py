@@ -276,6 +276,23 @@ def write_rag_spec(tmp_path: Path):
         (("eval", "rubric", 1, "name"), "answers_question", "eval.rubric[1].name", "unique"),
         (("eval", "rubric", 0, "scale"), "1-10", "eval.rubric[0].scale", "pass_fail"),
         (("eval", "judge", "url"), "http://127.0.0.1/v1", "eval.judge.url", "a URL with a port"),
+        (("eval", "judge", "url"), "https://api.example.com:443/v1", "eval.judge.url", "a loopback URL"),
+        (("poc", "url"), "http://me:sk-live-123@127.0.0.1:8765/v1", "poc.url", "a URL without credentials"),
+        (("poc", "prompt"), "About {drugg}: {text}", "poc.prompt", "{drugg} is not one"),
+        (("eval", "rubric"), [], "eval.rubric", "the rubric the grades"),
+        (("eval", "labels"), _DELETE, "eval.labels", "a file of questions with reference answers"),
+        (
+            ("eval", "baseline_system", "provider"),
+            "acme",
+            "eval.baseline_system.provider",
+            "one of compliance.providers",
+        ),
+        (
+            ("eval", "baseline_system"),
+            {"kind": "predictions", "path": "nope.csv"},
+            "eval.baseline_system.path",
+            "an existing file",
+        ),
     ],
 )
 def test_malformed_generation_spec_names_the_field(write_rag_spec, path, value, field, expected) -> None:

@@ -303,10 +303,10 @@ def chat_messages(system: PocSpec, item: dict[str, Any]) -> list[dict[str, str]]
 
 
 def _openai_adapter(spec: Spec, system: PocSpec, name: str = "poc", where: str = "poc") -> Adapter:
-    ensure_served(spec, system, where)
     headers = {key: ref.resolve(f"{where}.headers") for key, ref in system.headers.items()}
     if system.api_key:
         headers["Authorization"] = f"Bearer {system.api_key.resolve(f'{where}.api_key')}"
+    ensure_served(spec, system, where, headers=headers)
     client = _Client(headers, system.timeout_s, system.concurrency * 2)
     url = (system.url or "").rstrip("/") + "/chat/completions"
     documents_field = spec.eval.documents_field
@@ -349,12 +349,17 @@ _NOT_BEHAVIOUR = {"api_key", "serve", "concurrency", "timeout_s", "cost_per_call
 _SERVED: dict[str, subprocess.Popen[bytes]] = {}
 
 
-def _served_models(url: str) -> list[str] | None:
-    """The model ids an OpenAI-compatible endpoint lists (None when nothing answers there as one)."""
+def _served_models(url: str, headers: dict[str, str] | None = None) -> list[str] | None:
+    """The model ids an OpenAI-compatible endpoint lists ([] when it answers but will not list them without
+    credentials; None when nothing answers there as one)."""
     try:
-        response = urllib3.request("GET", url.rstrip("/") + "/models", timeout=1.0, retries=False)
+        response = urllib3.request(
+            "GET", url.rstrip("/") + "/models", headers=headers, timeout=1.0, retries=False
+        )
     except urllib3.exceptions.HTTPError:
         return None
+    if response.status in (401, 403):
+        return []
     if response.status != 200:
         return None
     try:
@@ -364,7 +369,13 @@ def _served_models(url: str) -> list[str] | None:
         return None
 
 
-def ensure_served(spec: Spec, system: PocSpec, where: str = "poc", wait_s: float = 20.0) -> None:
+def ensure_served(
+    spec: Spec,
+    system: PocSpec,
+    where: str = "poc",
+    wait_s: float = 20.0,
+    headers: dict[str, str] | None = None,
+) -> None:
     """Start ``system.serve`` (in the project folder, in its own process group) unless the URL already serves
     the model; stopped at exit. Something else answering on that URL is an error, not a server to use."""
     if not system.serve or not system.url:
@@ -372,7 +383,7 @@ def ensure_served(spec: Spec, system: PocSpec, where: str = "poc", wait_s: float
     running = _SERVED.get(system.url)
     if running is not None and running.poll() is None:
         return
-    models = _served_models(system.url)
+    models = _served_models(system.url, headers)
     if models is not None:
         if not models or system.model in models:
             return
@@ -392,7 +403,7 @@ def ensure_served(spec: Spec, system: PocSpec, where: str = "poc", wait_s: float
         raise RescueError(f"{where}.serve could not start {command[0]}: {exc}") from None
     atexit.register(_stop, process)
     deadline = time.monotonic() + wait_s
-    while _served_models(system.url) is None:
+    while _served_models(system.url, headers) is None:
         if process.poll() is not None or time.monotonic() > deadline:
             _stop(process)
             log.seek(0)

@@ -89,6 +89,8 @@ def _generation_quality(pos: dict[str, Any]) -> str:
                      f"{d['production_accuracy']['value']:.2f} on production — a gap of {d['gap']:.2f}.")  # fmt: skip
     if pos["comparison"] and pos["comparison"].get("sentence"):
         lines.append(f"- {pos['comparison']['sentence']}")
+    for note in g.get("notes", []):
+        lines.append(f"- {note}")
     e = pos["errors"]
     lines.append(f"- Errors and timeouts: {e['total']} of {pos['n_items']} calls" + (f" ({', '.join(f'{k} {v}' for k, v in e['by_kind'].items())})" if e["total"] else "")
                  + "; reference scores count them as 0.")  # fmt: skip
@@ -112,10 +114,17 @@ def rubric_sentence(c: dict[str, Any]) -> str:
     else:
         tail = f"**judge-only score withheld**: {c['withheld_because']}."
     origin = ", ".join(f"{k} ({v})" for k, v in c["grade_origin"].items()) or "none"
+    per_q = pr.get("per_question")
+    questions = ""
+    if per_q and per_q["answered"] < per_q["questions"]:
+        questions = (f" Over all {per_q['questions']} questions, counting the {per_q['questions'] - per_q['answered']} "
+                     f"the PoC did not answer as fails: {_pct_plain(per_q)}.")  # fmt: skip
     warning = ""
-    if c["grade_origin"] and "human" not in c["grade_origin"]:
-        warning = " **No person gave these grades**: the calibration shows the method, not a judge people can trust yet."
-    return f"{head}: {best}; {tail} Grades: {origin}.{warning}"
+    others = c.get("graded", 0) - c.get("graded_by_people", 0)
+    if others > 0:
+        warning = (f" **{others} of {c['graded']} grades were not given by a person**"
+                   + (": the calibration shows the method, not a judge people can trust yet." if c["calibrated"] else "."))  # fmt: skip
+    return f"{head}: {best}; {tail}{questions} Grades: {origin}.{warning}"
 
 
 def _pct_plain(iv: dict[str, Any]) -> str:

@@ -61,8 +61,12 @@ def cited_documents(output: Any, field: str) -> list[str] | None:
     return [str(v.get("id", v)) if isinstance(v, dict) else str(v) for v in value]
 
 
-def answer_hash(answer: str) -> str:
-    return hashlib.sha256(answer.encode("utf-8")).hexdigest()
+def graded_hash(question: str, answer: str, documents: list[str] | None) -> str:
+    """SHA-256 of what a person grades: the question, the answer and the cited document ids. A grade is
+    pinned to it, so it never moves to a different question, answer or set of documents."""
+    return hashlib.sha256(
+        json.dumps([question, answer, documents or []], ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
 
 
 def relevant_ids(value: Any) -> set[str]:
@@ -123,8 +127,8 @@ def verdict(output: Any, criterion: Criterion) -> str | None:
         value = str(output.get("verdict", output.get("answer", ""))).strip().lower()
         return value if value in ("pass", "fail") else None
     try:
-        score = int(float(output.get("score", output.get("answer"))))
-    except (TypeError, ValueError):
+        score = float(output.get("score", output.get("answer")))
+    except (TypeError, ValueError, OverflowError):
         return None
     return ("pass" if score >= criterion.pass_at else "fail") if 1 <= score <= 5 else None
 
@@ -134,7 +138,7 @@ def grade_value(grade: str, criterion: Criterion) -> str | None:
     g = str(grade).strip().lower()
     if criterion.scale == "pass_fail":
         return g if g in ("pass", "fail") else None
-    return ("pass" if int(g) >= criterion.pass_at else "fail") if g.isdigit() and 1 <= int(g) <= 5 else None
+    return ("pass" if int(g) >= criterion.pass_at else "fail") if g in ("1", "2", "3", "4", "5") else None
 
 
 # --- Day 3: answers to grade, grades in the ledger -----------------------------------------------
@@ -158,66 +162,85 @@ def grading_frame(spec: Spec, items: list[dict[str, Any]], calls: list[Call]) ->
     ev = spec.eval
     docs = [cited_documents(c.output, ev.documents_field) if c.ok else None for c in calls]
     contexts = load_contexts(spec, {d for ds in docs if ds for d in ds})
+    missing = (
+        "(not found in the corpus)" if ev.corpus_source else "(set eval.corpus_source to show the document)"
+    )
     rows = []
     for it, c, ds in zip(items, calls, docs, strict=True):
         answer = answer_text(c.output, ev.answer_field) if c.ok else None
         if answer is None:
             continue
-        rows.append({"key": it["item_id"], "item_hash": answer_hash(answer), "question": it["text"], "answer": answer,
-                     "reference": it.get("label", ""), "context": [(d, contexts.get(d, "(not found in the corpus)")) for d in ds or []]})  # fmt: skip
+        rows.append({"key": it["item_id"], "item_hash": graded_hash(it["text"], answer, ds), "question": it["text"],
+                     "answer": answer, "reference": it.get("label", ""), "context": [(d, contexts.get(d, missing)) for d in ds or []]})  # fmt: skip
     return pd.DataFrame(rows, columns=["key", "item_hash", "question", "answer", "reference", "context"])
 
 
 def import_grades(ledger: Ledger, spec: Spec, path: Path) -> int:
-    """Import rubric grades (item_id, criterion, grade, [labeler, label_origin, answer_sha256]) as events.
+    """Import rubric grades (item_id, criterion, grade, graded_sha256, [labeler, label_origin]) as events.
 
-    A grade without ``answer_sha256`` cannot be pinned to the answer it was given for and is refused.
-    Grades already imported (same labeler, criterion, item) are not imported twice.
+    A grade without ``graded_sha256`` (see :func:`graded_hash`) cannot be pinned to what was graded and is
+    refused, as is a grade outside the criterion's scale. A grade already imported (same labeler, criterion,
+    item, pinned hash and grade) is not imported twice; an updated one is.
     """
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = {"item_id", "criterion", "grade", "answer_sha256"} - set(frame.columns)
+    missing = {"item_id", "criterion", "grade", "graded_sha256"} - set(frame.columns)
     if missing:
         raise RescueError(f"{path.name} needs columns {', '.join(sorted(missing))} (eval.grades)")
-    criteria = {c.name for c in spec.eval.rubric}
-    unknown = sorted(set(frame["criterion"]) - criteria)
+    criteria = {c.name: c for c in spec.eval.rubric}
+    unknown = sorted(set(frame["criterion"]) - set(criteria))
     if unknown:
         raise RescueError(f"{path.name} grades criteria the rubric does not have: {', '.join(unknown)}")
+    for i, row in enumerate(frame.to_dict("records"), start=2):
+        if row["grade"].strip() and grade_value(row["grade"], criteria[row["criterion"]]) is None:
+            scale = "pass or fail" if criteria[row["criterion"]].scale == "pass_fail" else "1 to 5"
+            raise RescueError(
+                f"{path.name} line {i}: grade {row['grade']!r} for {row['criterion']}; expected {scale}"
+            )
     imported = 0
     for criterion, group in frame.groupby("criterion"):
         dataset = rubric_dataset(str(criterion))
         existing = current_labels(ledger.label_events(dataset))
-        have = set(zip(existing["item"], existing["labeler"], strict=True)) if len(existing) else set()
+        have = set(zip(existing["item"], existing["labeler"], existing["item_hash"], existing["label"], strict=True)) if len(existing) else set()  # fmt: skip
         for row in group.to_dict("records"):
             who = row.get("labeler") or f"import:{path.name}"
-            if (row["item_id"], who) in have or not row["grade"].strip():
+            grade = row["grade"].strip()
+            if not grade or (row["item_id"], who, row["graded_sha256"], grade) in have:
                 continue
             origin = row.get("label_origin") or "imported"
-            ledger.add_label_event(dataset, row["item_id"], row["answer_sha256"], who, "label", row["grade"].strip(),
+            ledger.add_label_event(dataset, row["item_id"], row["graded_sha256"], who, "label", grade,
                                    comment=f"label_origin={origin}")  # fmt: skip
             imported += 1
     return imported
 
 
-def people_grades(ledger: Ledger, criterion: Criterion, hashes: dict[str, str]) -> dict[str, Any]:
-    """The resolved grade per item for one criterion, kept only where it was given for the current answer."""
+def current_grades(ledger: Ledger, criterion: Criterion, hashes: dict[str, str]) -> tuple[pd.DataFrame, int]:
+    """Everyone's current grades for one criterion that were given for what is graded now (as pass/fail),
+    and how many were given for something else (stale)."""
     labels = current_labels(ledger.label_events(rubric_dataset(criterion.name)))
-    resolved = (
-        resolve(labels)
-        if len(labels)
-        else pd.DataFrame(columns=["item", "label", "item_hash", "label_origin"])
-    )
+    if not len(labels):
+        return labels, 0
+    graded = labels[labels["label"].notna()]
+    fresh = graded[graded["item"].map(hashes.get) == graded["item_hash"]].copy()
+    fresh["label"] = [grade_value(g, criterion) for g in fresh["label"]]
+    return fresh[fresh["label"].notna()], len(graded) - len(fresh)
+
+
+def people_grades(ledger: Ledger, criterion: Criterion, hashes: dict[str, str]) -> dict[str, Any]:
+    """The resolved grade per item for one criterion (pass/fail), from the grades given for what is graded
+    now; grades given for a different question, answer or documents are counted as stale, never used."""
+    fresh, stale = current_grades(ledger, criterion, hashes)
+    resolved = resolve(fresh) if len(fresh) else pd.DataFrame(columns=["item", "label", "label_origin"])
     grades: dict[str, str] = {}
-    stale = 0
-    origin: Counter[str] = Counter()
+    origin: dict[str, str] = {}
     for row in resolved.to_dict("records"):
-        if hashes.get(row["item"]) != row["item_hash"]:
-            stale += 1  # graded for another answer (the PoC changed) or for an item not in the set
-            continue
-        value = grade_value(row["label"], criterion)
-        if value is not None:
-            grades[row["item"]] = value
-            origin[row["label_origin"] or "unstated"] += 1
-    return {"grades": grades, "stale": stale, "origin": dict(origin)}
+        grades[row["item"]] = row["label"]
+        origin[row["item"]] = row["label_origin"] or "unstated"
+    return {
+        "grades": grades,
+        "stale": stale,
+        "origin": dict(Counter(origin.values())),
+        "origin_by_item": origin,
+    }
 
 
 # --- Day 4 ---------------------------------------------------------------------------------------
@@ -243,9 +266,18 @@ def _config_hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+MIN_PER_CLASS = 5  # a judge is only checked against people who graded enough passes and enough fails
+
+
 def _criterion_block(
-    spec: Spec, criterion: Criterion, frame: pd.DataFrame, judge_calls: list[Call], people: dict[str, Any]
-) -> dict[str, Any]:
+    spec: Spec, criterion: Criterion, frame: pd.DataFrame, judge_calls: list[Call], people: dict[str, Any],
+    questions: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One criterion: the judge against the Day 3 grades, and the pass rate with its intervals.
+
+    ``questions`` is the number of questions asked (answered or not): the per-question pass rate counts a
+    failed call as a fail.
+    """
     judge = spec.eval.judge
     assert judge is not None
     verdicts = {r["key"]: (verdict(c.output, criterion) if c.ok else None)
@@ -259,17 +291,29 @@ def _criterion_block(
         textscores.judge_agreement([grades[k] for k in both], [verdicts[k] for k in both]) if both else None
     )
     kappa = (calibration or {}).get("kappa", {}).get("value")
-    enough = len(both) >= judge.min_calibration_items
-    calibrated = bool(enough and kappa is not None and kappa >= judge.min_kappa)
-    if not enough:
-        why = f"only {len(both)} answers graded by people and the judge (eval.judge.min_calibration_items is {judge.min_calibration_items})"
-    elif not calibrated:
-        why = f"the judge agrees with people at kappa {kappa:.2f}, under eval.judge.min_kappa {judge.min_kappa:g}"
+    passes, fails = int(sum(y_l)), len(y_l) - int(sum(y_l))
+    if len(both) < judge.min_calibration_items:
+        why = (f"only {len(both)} answers have a Day 3 grade and a judge verdict "
+               f"(eval.judge.min_calibration_items is {judge.min_calibration_items})")  # fmt: skip
+    elif min(passes, fails) < MIN_PER_CLASS:
+        why = (f"the Day 3 grades hold {passes} passes and {fails} fails: agreement cannot be judged "
+               f"without at least {MIN_PER_CLASS} of each")  # fmt: skip
+    elif kappa is None or kappa < judge.min_kappa:
+        why = f"the judge agrees with the Day 3 grades at kappa {kappa:.2f}, under eval.judge.min_kappa {judge.min_kappa:g}"
     else:
         why = None
+    calibrated = why is None
     judged = [v for v in verdicts.values() if v is not None]
-    naive = textscores.naive_intervals(y_l, [1.0 if v == "pass" else 0.0 for v in judged])
-    ppi = textscores.ppi_mean(y_l, yhat_l, yhat_u) if len(both) >= 2 and yhat_u else None
+    graded_values = [1.0 if g == "pass" else 0.0 for k, g in grades.items() if k in set(frame["key"])]
+    naive = textscores.naive_intervals(graded_values, [1.0 if v == "pass" else 0.0 for v in judged])
+    # PPI needs enough graded answers of both kinds; otherwise its rectifier variance is not estimable
+    ppi = (
+        _clip(textscores.ppi_mean(y_l, yhat_l, yhat_u))
+        if yhat_u and len(both) >= judge.min_calibration_items and min(passes, fails) >= 1
+        else None
+    )
+    best = ppi if ppi is not None else naive["human_only"]
+    by_people = sum(n for origin, n in people["origin"].items() if origin == "human")
     return {
         "name": criterion.name,
         "description": criterion.description,
@@ -278,21 +322,43 @@ def _criterion_block(
         "judged": len(judged),
         "judge_unreadable": sum(1 for c in judge_calls if c.ok and verdict(c.output, criterion) is None),
         "judge_failed": sum(1 for c in judge_calls if not c.ok),
-        "graded_by_people": len(grades),
+        "graded": len(grades),
+        "graded_by_people": by_people,
         "grade_origin": people["origin"],
         "stale_grades": people["stale"],
         "calibration_items": len(both),
         "calibration": calibration,
         "min_kappa": judge.min_kappa,
         "calibrated": calibrated,
+        "calibrated_against_people": calibrated and by_people == len(grades),
         "withheld_because": why,
         "pass_rate": {
             "ppi": ppi,
             "human_only": naive["human_only"],
-            # a judge that disagrees with people is not presented as a finding
+            # a judge that disagrees with the graders is not presented as a finding
             "judge_only": naive["judge_only"] if calibrated else None,
+            "per_question": _per_question(best, len(frame), questions or len(frame)),
         },
     }
+
+
+def _clip(interval: dict[str, Any]) -> dict[str, Any]:
+    """A rate's interval kept within [0, 1]."""
+    out = dict(interval)
+    for key in ("value", "low", "high"):
+        if out.get(key) is not None:
+            out[key] = min(1.0, max(0.0, out[key]))
+    return out
+
+
+def _per_question(rate: dict[str, Any], answered: int, questions: int) -> dict[str, Any] | None:
+    """The pass rate over every question asked: a failed call (no answer) is a fail. The answered share is
+    known exactly for this set, so the interval scales with it."""
+    if rate.get("value") is None or not questions:
+        return None
+    share = answered / questions
+    return {"value": round(rate["value"] * share, 4), "low": round(rate["low"] * share, 4),
+            "high": round(rate["high"] * share, 4), "answered": answered, "questions": questions}  # fmt: skip
 
 
 def _budget(spec: Spec, out: Path, k: int) -> dict[str, Any] | None:
@@ -431,11 +497,8 @@ def build_generation_position(
         for criterion in ev.rubric:
             judge_calls = _judge_run(spec, ledger, criterion, poc, frame, policy, progress)
             judge_calls_all += judge_calls
-            criteria.append(
-                _criterion_block(
-                    spec, criterion, frame, judge_calls, people_grades(ledger, criterion, hashes)
-                )
-            )
+            people = people_grades(ledger, criterion, hashes)
+            criteria.append(_criterion_block(spec, criterion, frame, judge_calls, people, len(items)))
         ledger_calls = ledger.count()
 
     answers = [answer_text(c.output, ev.answer_field) if c.ok else None for c in poc_calls]
@@ -517,7 +580,7 @@ def _target(spec: Spec, criteria: list[dict[str, Any]]) -> dict[str, Any]:
     """The weakest criterion's pass-rate lower bound (PPI, else people alone) against targets.min_pass_rate."""
     lows = []
     for c in criteria:
-        rate = c["pass_rate"]["ppi"] or c["pass_rate"]["human_only"]
+        rate = c["pass_rate"]["per_question"]  # a failed call is a fail: the threshold is per question asked
         if rate and rate.get("low") is not None:
             lows.append((rate["low"], c["name"]))
     lowest = min(lows) if lows else None

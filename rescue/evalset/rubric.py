@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..evals.generation import grading_frame, import_grades, poc_answers, rubric_dataset
+from ..evals.generation import current_grades, grading_frame, import_grades, poc_answers, rubric_dataset
 from ..evals.ledger import Ledger
 from ..evals.position import load_eval_items
 from ..spec import Criterion, Spec
@@ -62,8 +62,9 @@ def build_rubric_set(
         if import_existing and spec.eval.grades:
             imported = import_grades(ledger, spec, spec.path(spec.eval.grades))
         for criterion in spec.eval.rubric:
-            labels = _grades(ledger, criterion)
-            labels = labels[labels["item"].map(hashes.get) == labels["item_hash"]] if len(labels) else labels
+            labels, _ = current_grades(
+                ledger, criterion, hashes
+            )  # grades for what is graded now, as pass/fail
             resolved = (
                 resolve(labels) if len(labels) else pd.DataFrame(columns=["item", "label", "label_origin"])
             )
@@ -151,6 +152,7 @@ class RubricWidget:
         self.ledger = Ledger(out)
         self.labeler = labeler or default_labeler()
         self.frame = frame
+        self.hashes = dict(zip(frame["key"], frame["item_hash"], strict=True))
         self.criteria = list(spec.eval.rubric)
         self.progress = w.HTML()
         self.item_box = w.HTML(layout=w.Layout(border="1px solid #ccc", padding="8px", width="100%"))
@@ -181,6 +183,8 @@ class RubricWidget:
         for c in self.criteria:
             labels = _grades(self.ledger, c)
             mine = labels[labels["labeler"] == self.labeler] if len(labels) else labels
+            if len(mine):  # a grade given for another answer (the PoC changed) does not count as done
+                mine = mine[mine["item"].map(self.hashes.get) == mine["item_hash"]]
             out[c.name] = {
                 r["item"]: r["label"] for r in mine.to_dict("records") if isinstance(r["label"], str)
             }

@@ -225,10 +225,33 @@ def residency(ctx: Context) -> Outcome:
     return Outcome("pass", f"all personal data stays in {allowed_text}", inputs)
 
 
+def _undeclared_endpoints(spec: Spec) -> list[str]:
+    """Systems that send items to an endpoint off this machine without naming their provider."""
+    from urllib.parse import urlsplit
+
+    systems = [
+        ("poc", spec.poc),
+        ("eval.baseline_system", spec.eval.baseline_system),
+        ("eval.judge", spec.eval.judge),
+    ]
+    found = []
+    for where, system in systems:
+        if system is None or system.kind not in ("http", "openai") or system.provider:
+            continue
+        host = urlsplit(system.url or "").hostname or ""
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            found.append(f"{where} → {host}")
+    return found
+
+
 @rule
 def providers_dpa(ctx: Context) -> Outcome:
     providers = ctx.spec.compliance.providers
     inputs = ["rescue.yaml compliance.providers"]
+    undeclared = _undeclared_endpoints(ctx.spec)
+    if undeclared:
+        return Outcome("unknown", "data goes to endpoints no compliance.providers entry names (set their provider): "
+                       + ", ".join(undeclared), [*inputs, "rescue.yaml poc/eval urls"])  # fmt: skip
     if not providers:
         return Outcome("pass", "the PoC sends data to no third-party provider", inputs)
     without = [p.name for p in providers if p.dpa_signed is False]
@@ -344,8 +367,9 @@ def labeled_production_set(ctx: Context, min_rows: int, min_ratio_to_demo: float
         n_demo = len(pd.read_csv(spec.path(spec.eval.demo_examples), dtype=str))
     ratio = n / n_demo if n_demo else float("inf")
     shown = f"{n} labeled production items vs {n_demo} demo examples"
-    if "label_origin" in frame.columns:
-        origins = frame["label_origin"].replace("", "unstated").value_counts()
+    origin_column = next((c for c in ("label_origin", "reference_origin") if c in frame.columns), None)
+    if origin_column:
+        origins = frame[origin_column].replace("", "unstated").value_counts()
         shown += " (label origin: " + ", ".join(f"{k} {v}" for k, v in origins.items()) + ")"
     if n >= min_rows and ratio >= min_ratio_to_demo:
         return Outcome("pass", shown, inputs)

@@ -83,8 +83,9 @@ def _summaries(artifacts: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     if pos and pos.get("task") == "generation":
         g = pos["generation"]
         out["eval_position"] = {"task": "generation", "n": pos["n_items"], "token_f1": pos["scores"]["token_f1"],
-                                "rubric": [{"name": c["name"], "pass_rate": c["pass_rate"]["ppi"] or c["pass_rate"]["human_only"],
-                                            "judge_believed": c["calibrated"], "withheld_because": c["withheld_because"]} for c in g["rubric"]],
+                                "rubric": [{"name": c["name"], "pass_rate": c["pass_rate"]["per_question"],
+                                            "judge_believed": c["calibrated"], "withheld_because": c["withheld_because"],
+                                            "grades": c["graded"], "grades_by_people": c["graded_by_people"]} for c in g["rubric"]],
                                 "retrieval_hit_rate": (g["retrieval"] or {}).get("hit_rate"),
                                 "demo_token_f1": (pos["demo_vs_production"] or {}).get("accuracy"),
                                 "baseline": (pos["comparison"] or {}).get("sentence"),

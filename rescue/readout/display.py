@@ -87,9 +87,13 @@ def summaries_markdown(readout: dict[str, Any]) -> str:
         for c in p["rubric"]:
             rate = c["pass_rate"]
             shown = (
-                f"{rate['value']:.0%} (95% CI {rate['low']:.0%}–{rate['high']:.0%})" if rate else "not graded"
+                f"{rate['value']:.0%} of questions (95% CI {rate['low']:.0%}–{rate['high']:.0%})"
+                if rate and rate.get("value") is not None
+                else "not graded yet"
             )
             judge = "judge calibrated" if c["judge_believed"] else "judge not believed"
+            if c.get("grades") and c.get("grades_by_people", 0) < c["grades"]:
+                judge += f"; {c['grades'] - c['grades_by_people']} of {c['grades']} grades not from a person"
             parts.append(f"`{c['name']}` passes {shown} ({judge})")
         if p.get("retrieval_hit_rate"):
             parts.append(f"retrieval hit rate {p['retrieval_hit_rate']['value']:.0%}")

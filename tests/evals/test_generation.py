@@ -4,6 +4,7 @@ poor judge, and Day 3 + Day 4 on the drug-answers sample through its local OpenA
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -11,9 +12,9 @@ import pytest
 from rescue.errors import RescueError
 from rescue.evals.generation import (
     _criterion_block,
-    answer_hash,
     build_generation_position,
     cited_documents,
+    graded_hash,
     import_grades,
     judge_prompt,
     people_grades,
@@ -27,6 +28,10 @@ from tests.conftest import REPO, copy_rag_sample
 
 PASS_FAIL = Criterion(name="grounded", description="cites only relevant reviews")
 FIVE = Criterion(name="helpful", description="useful to an agent", scale="1-5", pass_at=4)
+
+
+def answer_hash(answer: str) -> str:
+    return graded_hash("Q", answer, [])
 
 
 def test_judge_prompt_has_every_section_and_skips_empty_ones() -> None:
@@ -100,7 +105,7 @@ def test_import_grades_keeps_origin_and_refuses_unpinned_or_unknown(tmp_path: Pa
     spec = load_spec(REPO / "sample_data" / "drug-answers")
     good = tmp_path / "g.csv"
     good.write_text(
-        "item_id,criterion,grade,labeler,label_origin,answer_sha256\nq1,grounded,pass,rule:x,derived,abc\n"
+        "item_id,criterion,grade,labeler,label_origin,graded_sha256\nq1,grounded,pass,rule:x,derived,abc\n"
     )
     with Ledger(tmp_path) as ledger:
         assert import_grades(ledger, spec, good) == 1
@@ -110,9 +115,9 @@ def test_import_grades_keeps_origin_and_refuses_unpinned_or_unknown(tmp_path: Pa
     unpinned = tmp_path / "u.csv"
     unpinned.write_text("item_id,criterion,grade\nq1,grounded,pass\n")
     unknown = tmp_path / "k.csv"
-    unknown.write_text("item_id,criterion,grade,answer_sha256\nq1,tone,pass,abc\n")
+    unknown.write_text("item_id,criterion,grade,graded_sha256\nq1,tone,pass,abc\n")
     with Ledger(tmp_path) as ledger:
-        with pytest.raises(RescueError, match="answer_sha256"):
+        with pytest.raises(RescueError, match="graded_sha256"):
             import_grades(ledger, spec, unpinned)
         with pytest.raises(RescueError, match="criteria the rubric does not have: tone"):
             import_grades(ledger, spec, unknown)
@@ -145,3 +150,95 @@ def test_day3_and_day4_on_the_rag_sample_through_the_stub(tmp_path: Path) -> Non
     again = build_generation_position(spec, out, progress=False)
     assert again["ledger"]["calls"] == calls  # a re-run asks nothing again
     assert again["generation"]["rubric"] == g["rubric"]
+
+
+def _people(grades: dict[str, str], origin: str = "human") -> dict[str, Any]:
+    return {"grades": grades, "stale": 0, "origin": {origin: len(grades)} if grades else {}}
+
+
+def test_a_judge_is_not_believed_on_one_sided_grades_and_ppi_needs_enough() -> None:
+    spec = load_spec(REPO / "sample_data" / "drug-answers")
+    frame = _frame(100)
+    # people passed every answer they graded and the judge passes everything: kappa is 1 but says nothing
+    block = _criterion_block(
+        spec, PASS_FAIL, frame, _judge(frame, ["pass"] * 100), _people({f"q{i}": "pass" for i in range(30)})
+    )
+    assert not block["calibrated"] and "30 passes and 0 fails" in block["withheld_because"]
+    assert block["pass_rate"]["judge_only"] is None and block["pass_rate"]["ppi"] is None
+    assert block["pass_rate"]["human_only"]["low"] < 1.0  # Wilson, not a zero-width interval
+    # two graded answers: no PPI, the people-only interval is the finding
+    few = _criterion_block(
+        spec, PASS_FAIL, frame, _judge(frame, ["pass"] * 100), _people({"q0": "pass", "q1": "fail"})
+    )
+    assert few["pass_rate"]["ppi"] is None and few["pass_rate"]["per_question"]["value"] == 0.5
+
+
+def test_failed_calls_count_as_fails_per_question_and_derived_grades_are_counted_apart() -> None:
+    spec = load_spec(REPO / "sample_data" / "drug-answers")
+    frame = _frame(100)
+    truth = ["pass" if i % 2 else "fail" for i in range(100)]
+    people = _people({f"q{i}": truth[i] for i in range(40)}, origin="derived: rule")
+    block = _criterion_block(spec, PASS_FAIL, frame, _judge(frame, truth), people, questions=125)
+    per_q = block["pass_rate"]["per_question"]
+    assert per_q["answered"] == 100 and per_q["questions"] == 125
+    assert per_q["value"] == pytest.approx(block["pass_rate"]["ppi"]["value"] * 0.8, abs=1e-4)
+    assert block["calibrated"] and not block["calibrated_against_people"] and block["graded_by_people"] == 0
+    from rescue.evals.display import rubric_sentence
+
+    sentence = rubric_sentence(block)
+    assert (
+        "40 of 40 grades were not given by a person" in sentence
+        and "25 the PoC did not answer as fails" in sentence
+    )
+
+
+def test_stale_grades_never_count_and_updated_grades_import(tmp_path: Path) -> None:
+    spec = load_spec(REPO / "sample_data" / "drug-answers")
+    now = {"q1": answer_hash("new")}
+    with Ledger(tmp_path) as ledger:
+        ledger.add_label_event(rubric_dataset("grounded"), "q1", answer_hash("old"), "alice", "label", "pass")
+        ledger.add_label_event(rubric_dataset("grounded"), "q1", answer_hash("new"), "bob", "label", "fail")
+        found = people_grades(ledger, PASS_FAIL, now)
+    assert (
+        found["grades"] == {"q1": "fail"} and found["stale"] == 1
+    )  # bob's grade is not lost to alice's stale one
+    grades = tmp_path / "g.csv"
+    grades.write_text(
+        f"item_id,criterion,grade,labeler,graded_sha256\nq1,grounded,pass,carl,{answer_hash('old')}\n"
+    )
+    with Ledger(tmp_path / "b") as ledger:
+        assert import_grades(ledger, spec, grades) == 1
+        grades.write_text(
+            f"item_id,criterion,grade,labeler,graded_sha256\nq1,grounded,fail,carl,{answer_hash('new')}\n"
+        )
+        assert import_grades(ledger, spec, grades) == 1  # the regraded answer comes in
+        assert people_grades(ledger, PASS_FAIL, now)["grades"] == {"q1": "fail"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("item_id,criterion,grade,graded_sha256\nq1,grounded,yes,abc\n")
+    with (
+        Ledger(tmp_path / "c") as ledger,
+        pytest.raises(RescueError, match="line 2: grade 'yes' for grounded; expected pass or fail"),
+    ):
+        import_grades(ledger, spec, bad)
+
+
+def test_five_point_grades_agree_as_pass_fail_and_odd_scores_do_not_crash(tmp_path: Path) -> None:
+    now = {"q1": answer_hash("a")}
+    with Ledger(tmp_path) as ledger:
+        for who, grade in (("alice", "4"), ("bob", "5")):
+            ledger.add_label_event(rubric_dataset("helpful"), "q1", answer_hash("a"), who, "label", grade)
+        assert people_grades(ledger, FIVE, now)["grades"] == {
+            "q1": "pass"
+        }  # 4 and 5 both pass: no disagreement
+    assert verdict({"score": float("inf")}, FIVE) is None and verdict({"score": 3.99}, FIVE) == "fail"
+
+
+def test_readout_summary_without_any_grade() -> None:
+    from rescue.readout.display import summaries_markdown
+
+    rubric = [{"name": "grounded", "pass_rate": None, "judge_believed": False, "withheld_because": "no grades",
+               "grades": 0, "grades_by_people": 0}]  # fmt: skip
+    summary = {"task": "generation", "n": 3, "token_f1": {"value": 0.5}, "rubric": rubric, "retrieval_hit_rate": None,
+               "demo_token_f1": None, "baseline": None, "latency_p95_ms": 10.0, "cost_per_month_eur": None,
+               "contract_valid_rate": None}  # fmt: skip
+    assert "`grounded` passes not graded yet" in summaries_markdown({"summaries": {"eval_position": summary}})

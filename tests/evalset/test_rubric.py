@@ -6,11 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from rescue.evals.generation import answer_hash, people_grades, rubric_dataset
+from rescue.evals.generation import graded_hash, people_grades, rubric_dataset
 from rescue.evals.ledger import Ledger
 from rescue.evalset.rubric import RubricWidget
 from rescue.spec import load_spec
 from tests.conftest import REPO
+
+
+def answer_hash(answer: str) -> str:
+    return graded_hash("Q", answer, [])
 
 
 def _frame() -> pd.DataFrame:

@@ -12,7 +12,7 @@ from rescue.errors import SpecError
 from rescue.gap import assess_gap, attest, load_catalogue
 from rescue.gap.rules import Context, artifact_value
 from rescue.spec import Attestation, load_spec
-from tests.conftest import with_owner_and_eu_provider
+from tests.conftest import copy_rag_sample, with_owner_and_eu_provider
 
 
 def _by_id(report: dict) -> dict:
@@ -246,3 +246,16 @@ def test_artifact_lists_compare_by_length(sample_project: Path, names, status) -
     outcome = artifact_value(ctx, "data_picture", 2, "/summary/undeclared", "==", value=0)
     assert outcome.status == status
     assert ("web-form" in outcome.evidence) == bool(names)
+
+
+def test_an_endpoint_off_this_machine_without_a_provider_is_not_a_pass(tmp_path: Path) -> None:
+    import yaml
+
+    project = copy_rag_sample(tmp_path)
+    checks = _by_id(assess_gap(load_spec(project)))
+    assert checks["compliance.processor_agreements"]["status"] == "pass"  # everything runs on loopback
+    data = yaml.safe_load((project / "rescue.yaml").read_text())
+    data["eval"]["judge"].update(url="https://judge.example.com/v1", serve=None)
+    (project / "rescue.yaml").write_text(yaml.safe_dump(data))
+    check = _by_id(assess_gap(load_spec(project)))["compliance.processor_agreements"]
+    assert check["status"] == "unknown" and "eval.judge → judge.example.com" in check["evidence"]

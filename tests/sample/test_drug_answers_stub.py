@@ -145,8 +145,10 @@ def test_graded_answers_are_what_the_server_answers(client: httpx.Client) -> Non
     texts = {row["item_id"]: row["text"] for row in QUESTIONS}
     item = next(g["item_id"] for g in grades if stub.failure_mode(texts[g["item_id"]]) is None)
     answer = json.loads(chat(client, "rag-poc-v0", texts[item]).json()["choices"][0]["message"]["content"])
-    digest = hashlib.sha256(answer["answer"].encode("utf-8")).hexdigest()
-    assert {g["answer_sha256"] for g in grades if g["item_id"] == item} == {digest}
+    graded = json.dumps([texts[item], answer["answer"], answer["documents"]], ensure_ascii=False)
+    assert {g["graded_sha256"] for g in grades if g["item_id"] == item} == {
+        hashlib.sha256(graded.encode()).hexdigest()
+    }
 
 
 def test_combination_product_is_refused(client: httpx.Client) -> None:
