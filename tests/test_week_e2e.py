@@ -123,7 +123,8 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
     assert crit["grounded"]["withheld_because"] and crit["answers_question"]["calibrated"]
     html = (out / "eval_position.html").read_text()
     assert "judge-only score withheld" in html and "prediction-powered inference" in html
-    assert "60 of 60 grades were not given by a person" in html  # derived grades are never passed off as human
+    # derived grades are never passed off as human
+    assert "60 of 60 grades were not given by a person" in html
     assert read_artifact(out, "eval_set")["rubric"][0]["graded"] == 60
     assert position["target"]["weakest_criterion"] == "grounded" and position["target"]["meets"] is False
     checks = {c["id"]: c for c in read_artifact(out, "gap")["checks"]}  # the closing day 1 saw day 4

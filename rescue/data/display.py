@@ -41,6 +41,9 @@ def inventory_table(picture: dict[str, Any]) -> pd.DataFrame:
         pii = f"declared {_yes_no(s['personal_data_declared'])}; found " + (
             "—" if found is None else f"{hits} hits" if found else "none"
         )
+        scanned = s.get("pii_scanned_rows")
+        if found is not None and scanned is not None and scanned < (s["sampled_rows"] or s["rows"] or 0):
+            pii += f" in the first {scanned:,} rows"
         status = "ok" if s["status"] == "ok" else f"✘ {s['error']['kind']}: {s['error']['message']}"
         rows.append(
             {
@@ -111,6 +114,8 @@ def findings_markdown(picture: dict[str, Any]) -> str:
                 parts.append(f"{c['cast_failures']} values that do not parse as {c['inferred']}s")
             if parts:
                 lines.append(f"- {s['name']}.{name}: " + ", ".join(parts) + ".")
+            if c.get("language_mix"):
+                lines.append(f"- {s['name']}.{name} language: {language_text(c['language_mix'])}.")
         if s["duplicate_rows"]:
             lines.append(f"- {s['name']}: {s['duplicate_rows']} exact duplicate rows.")
         if s["key"] and not s["key"]["unique"]:
@@ -143,6 +148,27 @@ def findings_markdown(picture: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _share(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.01 or share == 0 else "<1%"
+
+
+def language_text(mix: dict[str, Any]) -> str:
+    """A column's language mix in words: 'English 97%, German 3% of 1,950 texts told (...)'."""
+    if not mix["sampled"]:
+        return "no text to tell"
+    told = ", ".join(f"{lang['name']} {_share(lang['share'])}" for lang in mix["languages"])
+    if mix["other_languages"]:
+        told += f", other {_share(mix['other_languages'] / mix['told'])}"
+    text = f"{told} of {mix['told']:,} texts told" if mix["told"] else "none told"
+    rest = [
+        f"a seeded sample of {mix['sampled']:,} of {mix['texts']:,}" if mix["sampled"] < mix["texts"] else ""
+    ]
+    rest += [f"{mix['too_short']:,} too short to tell" if mix["too_short"] else ""]
+    rest += [f"{mix['uncertain']:,} uncertain" if mix["uncertain"] else ""]
+    rest = [r for r in rest if r]
+    return text + (f" ({', '.join(rest)})" if rest else "")
+
+
 def issue_matrix(picture: dict[str, Any]) -> pd.DataFrame:
     """Share of rows with each issue, per source column (rows) and issue kind (columns)."""
     records = {}
@@ -151,8 +177,10 @@ def issue_matrix(picture: dict[str, Any]) -> pd.DataFrame:
             continue
         rows = s["sampled_rows"] or s["rows"] or 1
         for name, c in s["profile"].items():
+            checked = c.get("checked_rows") or rows  # nulls see every row; the text checks these rows
             records[f"{s['name']}.{name}"] = {
-                label: round((c.get(key) or 0) / rows, 4) for key, label in ISSUES
+                label: round((c.get(key) or 0) / (rows if key == "nulls" else checked), 4)
+                for key, label in ISSUES
             }
     return pd.DataFrame.from_dict(records, orient="index")
 

@@ -8,20 +8,35 @@ against the production text ("data only in the demo").
 
 from __future__ import annotations
 
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ..spec import Source, Spec
+from . import language
 from .connect import OpenSource, SourceError, open_source, time_limit
 from .latency import probe_latency
-from .pii import scan_columns
-from .profile import Relation, _kind, deep_relation, duplicate_rows, freshness, key_profile, profile_columns
+from .pii import scan_table
+from .profile import (
+    Relation,
+    _kind,
+    _q,
+    deep_relation,
+    duplicate_rows,
+    freshness,
+    key_profile,
+    profile_columns,
+)
 
-PII_ROWS = 50_000  # rows per source scanned for personal data
+PII_ROWS = 50_000  # the first rows of a source scanned for personal data (and sampled for languages)
 OVERLAP_ROWS = 1_000_000  # ids/texts per source compared across sources
+LANGUAGE_MIN_MEDIAN = 20  # a text column whose median value is shorter holds codes or labels, not prose
+_THREADS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescue-texts")
 
 
 def _location(source: Source) -> str:
@@ -50,24 +65,96 @@ def _server_pass(opened: OpenSource) -> dict[str, Any]:
     return {"rows": int(row["rows"]), "nulls": {name: int(row[f"n{i}"]) for i, name in enumerate(t.columns)}}
 
 
-def _text_hashes(rel: Relation, column: str) -> set[str]:
-    c = '"' + column.replace('"', '""') + '"'
-    # the first OVERLAP_ROWS texts, hashed after trimming and lower-casing (the limit applies before DISTINCT)
-    rows = rel.con.execute(
-        f"SELECT DISTINCT md5(lower(trim(t))) FROM (SELECT {c} AS t FROM {rel.from_sql} "
-        f"WHERE {c} IS NOT NULL AND {c} <> '' LIMIT {OVERLAP_ROWS})"
-    ).fetchall()
-    return {r[0] for r in rows}
+def _hashes(rel: Relation, value_sql: str, column: str, where: str = "") -> np.ndarray:
+    """Sorted distinct 64-bit hashes of ``value_sql`` over the first OVERLAP_ROWS rows where ``column`` is set.
+
+    Sets of hashes are compared across sources (a false match between two sources of a million values
+    each has odds of about one in 20 million) and stay 8 bytes a value, in numpy, never Python objects.
+    """
+    c = _q(column)
+    # a LIMIT keeps the first rows in their order, which slows the scan: skip it when every row fits
+    limit = f" LIMIT {OVERLAP_ROWS}" if rel.rows > OVERLAP_ROWS else ""
+    hashes = rel.con.execute(
+        f"SELECT DISTINCT h FROM (SELECT hash({value_sql}) AS h FROM {rel.from_sql} "
+        f"WHERE {c} IS NOT NULL{where}{limit})"
+    ).fetchnumpy()["h"]
+    return np.sort(np.asarray(hashes, dtype=np.uint64))
 
 
-def _ids(rel: Relation, column: str) -> list[Any]:
-    c = '"' + column.replace('"', '""') + '"'
+def _text_hashes(rel: Relation, column: str) -> np.ndarray:
+    """The texts, trimmed and lower-cased, as hashes (see :func:`_hashes`)."""
+    c = _q(column)
+    # trim() copies every value: only the few with a space at either end need it
+    trimmed = f"CASE WHEN starts_with({c}, ' ') OR ends_with({c}, ' ') THEN trim({c}) ELSE {c} END"
+    return _hashes(rel, f"lower({trimmed})", column, f" AND {c} <> ''")
+
+
+def _ids(rel: Relation, column: str) -> np.ndarray:
+    """The ids as text, as hashes (see :func:`_hashes`): 42 in one source matches '42' in another."""
+    return _hashes(rel, f"CAST({_q(column)} AS VARCHAR)", column)
+
+
+def _probe_ids(rel: Relation, column: str, probes: int) -> list[Any]:
+    c = _q(column)
     return [
         r[0]
         for r in rel.con.execute(
-            f"SELECT DISTINCT {c} FROM {rel.from_sql} WHERE {c} IS NOT NULL LIMIT {OVERLAP_ROWS}"
+            f"SELECT DISTINCT {c} FROM (SELECT {c} FROM {rel.from_sql} WHERE {c} IS NOT NULL LIMIT {probes * 4})"
+            f" LIMIT {probes}"
         ).fetchall()
     ]
+
+
+def _shared(a: np.ndarray | None, b: np.ndarray | None) -> int | None:
+    if a is None or b is None or not len(a) or not len(b):
+        return None
+    return int(np.intersect1d(a, b, assume_unique=True).size)
+
+
+def _first_text_rows(rel: Relation, columns: dict[str, dict[str, Any]]) -> Any:
+    """The text columns of the first PII_ROWS rows, as an Arrow table."""
+    quoted = ", ".join(_q(n) for n, s in columns.items() if s["type"] == "text")
+    result = rel.con.execute(f"SELECT {quoted} FROM {rel.from_sql} LIMIT {PII_ROWS}")
+    with warnings.catch_warnings():
+        # DuckDB suggests con.sql() to spare one copy, but that refuses a connection whose previous
+        # result was not read to the end; a copy of these few rows costs nothing
+        warnings.simplefilter("ignore", UserWarning)
+        to_arrow = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table  # DuckDB < 1.4
+        return to_arrow()
+
+
+def _prose_columns(table: Any, columns: dict[str, dict[str, Any]], text_column: str | None) -> list[str]:
+    """The columns whose language is worth telling: the declared text column, and any other text column
+    of sentences rather than codes or addresses (not numbers or dates, a median length of at least
+    LANGUAGE_MIN_MEDIAN characters, and most values hold a space)."""
+    import pyarrow.compute as pc
+
+    prose = []
+    for name in table.column_names:
+        stats = columns[name]
+        if name != text_column:
+            if stats.get("inferred") != "text" or (stats.get("len_p50") or 0) < LANGUAGE_MIN_MEDIAN:
+                continue
+            spaced = pc.sum(pc.match_substring(table.column(name), " ")).as_py() or 0
+            if spaced * 2 < table.num_rows - table.column(name).null_count:
+                continue
+        prose.append(name)
+    return prose
+
+
+def _read_texts(
+    table: Any, columns: dict[str, dict[str, Any]], text_column: str | None, pii_region: str
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, Any]], str | None]:
+    """Personal-data counts per text column, the language mix of the prose columns, and why not if not."""
+    pii = scan_table(table, region=pii_region)
+    try:
+        languages = {
+            name: language.language_mix(table.column(name).to_pylist())
+            for name in _prose_columns(table, columns, text_column)
+        }
+    except Exception as exc:  # the language mix is a nice-to-have: never the reason a source fails
+        return pii, {}, f"language mix not told: {type(exc).__name__}: {exc}"
+    return pii, languages, None
 
 
 def profile_source(
@@ -99,6 +186,8 @@ def profile_source(
         "pii_found": None,
     }
     work: dict[str, Any] = {}
+    if source.text_column:
+        language.preload()  # its language will be told: load the model in the background meanwhile
     try:
         opened = open_source(spec, source, source.timeout_s)
     except SourceError as exc:
@@ -108,9 +197,24 @@ def profile_source(
     try:
         entry["engine"] = opened.engine
         entry["notes"] = list(opened.notes)
-        rel = deep_relation(opened, source.sample_rows)
         schema = opened.table.schema()
-        columns = profile_columns(rel, schema)
+        if any(_kind(dtype) == "text" for dtype in schema.values()):
+            language.preload()  # other prose columns may need it too
+        for name, declared in (
+            ("id_column", source.id_column),
+            ("text_column", source.text_column),
+            ("timestamp_column", source.timestamp_column),
+        ):
+            if declared and declared not in schema:
+                raise SourceError(
+                    source.name, "no_column", f"{name} {declared!r} is not a column of the table"
+                )
+        rel = deep_relation(opened, source.sample_rows)
+        if source.id_column:
+            entry["key"] = key_profile(rel, source.id_column)
+        unique_key = source.id_column if entry["key"] and entry["key"]["unique"] else None
+        # a unique key also draws the sample of the character checks (in parallel, in place)
+        columns = profile_columns(rel, schema, sample_key=unique_key)
         if rel.sampled:
             server = _server_pass(opened)
             entry["rows"] = server["rows"]
@@ -122,32 +226,35 @@ def profile_source(
         else:
             entry["rows"] = rel.rows
         entry["profile"] = columns
-        entry["duplicate_rows"] = duplicate_rows(rel, list(columns))
-        for name, declared in (
-            ("id_column", source.id_column),
-            ("text_column", source.text_column),
-            ("timestamp_column", source.timestamp_column),
-        ):
-            if declared and declared not in columns:
-                raise SourceError(
-                    source.name, "no_column", f"{name} {declared!r} is not a column of the table"
+        texts = None
+        if any(s["type"] == "text" for s in columns.values()):
+            # personal data and languages are Python work on the first rows: done on a thread of its own
+            # while DuckDB (which lets go of the interpreter while it runs) answers the queries below
+            table = _first_text_rows(rel, columns)
+            entry["pii_scanned_rows"] = table.num_rows
+            texts = _THREADS.submit(_read_texts, table, columns, source.text_column, pii_region)
+            if table.num_rows < rel.rows:
+                entry["notes"].append(
+                    f"personal data counted in the first {table.num_rows:,} rows; languages told from a "
+                    f"sample of their texts"
                 )
+        # two equal rows have equal ids: with a unique id column there is no duplicate row to look for
+        entry["duplicate_rows"] = 0 if unique_key else duplicate_rows(rel, list(columns))
         if source.id_column:
-            entry["key"] = key_profile(rel, source.id_column)
             work["ids"] = _ids(rel, source.id_column)
         if source.timestamp_column:
             kind = _kind(schema[source.timestamp_column])
             entry["freshness"] = freshness(rel, source.timestamp_column, kind, as_of)
         if source.text_column:
             work["text_hashes"] = _text_hashes(rel, source.text_column)
-        text_columns = [n for n, s in columns.items() if s["type"] == "text"]
-        if text_columns:
-            quoted = ", ".join('"' + n.replace('"', '""') + '"' for n in text_columns)
-            frame = rel.con.execute(f"SELECT {quoted} FROM {rel.from_sql} LIMIT {PII_ROWS}").df()
-            entry["pii"] = scan_columns(frame, region=pii_region)
-            entry["pii_scanned_rows"] = len(frame)
+        if texts is not None:
+            entry["pii"], languages, problem = texts.result()
+            for name, mix in languages.items():
+                columns[name]["language_mix"] = mix
+            if problem:
+                entry["notes"].append(problem)
         entry["pii_found"] = any(n > 0 for counts in entry["pii"].values() for n in counts.values())
-        ids = (work.get("ids") or [])[:probes]
+        ids = _probe_ids(rel, source.id_column, probes) if source.id_column else []
         entry["latency"] = probe_latency(opened, source.id_column, ids, probes)
     except SourceError as exc:
         entry["status"] = "unavailable"
@@ -177,8 +284,10 @@ def _demo_profile(spec: Spec) -> dict[str, Any] | None:
 
 
 def _text_summary(stats: dict[str, Any], rows: int) -> dict[str, Any]:
+    checked = stats.get("checked_rows") or rows  # the rows the text checks saw (a sample of big tables)
+
     def share(key: str) -> float:
-        return round((stats.get(key) or 0) / rows, 4) if rows else 0.0
+        return round((stats.get(key) or 0) / checked, 4) if checked else 0.0
 
     return {
         "rows": rows,
@@ -208,14 +317,12 @@ def build_picture(
     key_overlap, text_overlap = [], []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            ia, ib = work[a].get("ids"), work[b].get("ids")
-            if ia and ib:
-                key_overlap.append(
-                    {"sources": [a, b], "shared_ids": len({str(x) for x in ia} & {str(x) for x in ib})}
-                )
-            ta, tb = work[a].get("text_hashes"), work[b].get("text_hashes")
-            if ta and tb:
-                text_overlap.append({"sources": [a, b], "shared_texts": len(ta & tb)})
+            shared_ids = _shared(work[a].get("ids"), work[b].get("ids"))
+            if shared_ids is not None:
+                key_overlap.append({"sources": [a, b], "shared_ids": shared_ids})
+            shared_texts = _shared(work[a].get("text_hashes"), work[b].get("text_hashes"))
+            if shared_texts is not None:
+                text_overlap.append({"sources": [a, b], "shared_texts": shared_texts})
 
     # the demo against production: does the PoC's demo look like the data it will meet?
     demo = _demo_profile(spec)
@@ -228,7 +335,7 @@ def build_picture(
                 production.append(
                     {"source": source.name, **_text_summary(stats, entry["sampled_rows"] or entry["rows"])}
                 )
-        found = sum(len(demo["hashes"] & work[s].get("text_hashes", set())) for s in names)
+        found = sum(_shared(demo["hashes"], work[s].get("text_hashes")) or 0 for s in names)
         demo_vs_production = {
             "demo": {"source": "demo", **_text_summary(demo["stats"], demo["rows"])},
             "production": production,

@@ -42,6 +42,7 @@ import functools
 import ipaddress
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -231,15 +232,22 @@ def count_pii(values: Iterable[str | None], region: str = "GB") -> dict[str, int
         :data:`PII_KINDS`, zeros included. Only counts: no value, nor any part of one, is
         returned, kept or logged.
     """
+    # each distinct text is checked once and counts as often as it occurs (codes, statuses and
+    # templated notes repeat a lot); the tally lives only for this call
+    return count_pii_tally(Counter(_as_text(value) for value in values).items(), region)
+
+
+def count_pii_tally(tally: Iterable[tuple[Any, int]], region: str = "GB") -> dict[str, int]:
+    """:func:`count_pii` over ``(value, how many cells hold it)`` pairs, e.g. a column's value counts."""
     region = region.upper()
     totals = [0] * len(PII_KINDS)
-    for value in values:
+    for value, cells in tally:
         text = _as_text(value)
-        if not text:
+        if not text or not cells:
             continue
         for i, hit in enumerate(_kinds_in(text, region)):
             if hit:
-                totals[i] += 1
+                totals[i] += cells
     return dict(zip(PII_KINDS, totals, strict=True))
 
 
@@ -270,6 +278,36 @@ def scan_columns(frame: pd.DataFrame, region: str = "GB") -> dict[str, dict[str,
         if key in scanned:
             counts = {kind: scanned[key][kind] + counts[kind] for kind in PII_KINDS}
         scanned[key] = counts
+    return {key: scanned[key] for key in sorted(scanned)}
+
+
+# What any hit needs (RE2 syntax, for Arrow): an "@" (e-mail), four digits each at most three characters
+# after the previous one (a superset of _RUN, where phones, IBANs, cards and IPv4 addresses are looked
+# for), or the colons of an IPv6 address. A value without one yields no hit whatever its content.
+CANDIDATE_RE2 = r"@|::|\p{Nd}(?:[^\p{Nd}]{0,3}\p{Nd}){3}|(?:[^:]*:){7}"
+
+
+def scan_table(table: Any, region: str = "GB") -> dict[str, dict[str, int]]:
+    """:func:`scan_columns` for a ``pyarrow.Table``: every string column, the same counts.
+
+    Values that cannot hold a hit (see CANDIDATE_RE2) are dropped in Arrow, and the rest are counted
+    from their distinct values, so a repeated value becomes a Python string once.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    scanned: dict[str, dict[str, int]] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        # only a value with a candidate can count; Arrow's regex engine skips the rest in bulk
+        column = pc.filter(column, pc.match_substring_regex(column, CANDIDATE_RE2))
+        counts = pc.value_counts(column)
+        tally = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+        found = count_pii_tally(tally, region)
+        if name in scanned:
+            found = {kind: scanned[name][kind] + found[kind] for kind in PII_KINDS}
+        scanned[name] = found
     return {key: scanned[key] for key in sorted(scanned)}
 
 

@@ -4,7 +4,9 @@ Where the data lives in DuckDB (CSV, Parquet, DuckDB files) the single aggregate
 whole table in place. For database sources (SQLite, Postgres, other Ibis backends) the row count,
 nulls, ranges and key uniqueness run on the server over the whole table, and the deep text checks
 run on a bounded sample pulled into an embedded DuckDB, so a production database never carries
-the heavy work. Output is rounded and ordered so that it is deterministic.
+the heavy work. Above TEXT_CHECK_ROWS rows the character-level checks and the quantiles read a seeded
+sample of about TEXT_SAMPLE_ROWS rows in a second query, so they cost the same whatever the size of
+the table. Output is rounded and ordered so that it is deterministic.
 """
 
 from __future__ import annotations
@@ -40,21 +42,33 @@ DATE_FORMATS = [
     "%Y/%m/%d",
 ]
 INFER_SHARE = 0.8  # a text column is "meant to be" numbers/dates when this share of its values parse
-EXACT_LIMIT = 200_000  # exact distinct counts and quantiles up to this many rows, approximate above
-TEXT_CHECK_ROWS = 200_000  # above this, the regex/parse checks run on a seeded sample of about this size
+EXACT_LIMIT = 200_000  # exact distinct counts up to this many rows, approximate (HyperLogLog) above
+TEXT_CHECK_ROWS = 200_000  # up to this many rows the character checks and quantiles see every row
+# above, they see a seeded sample of about this many rows: a share is then known to within half a
+# percentage point (95%), and the checks cost the same on 300k rows as on 3 billion
+TEXT_SAMPLE_ROWS = 50_000
 # a value that could be a date starts with digits and a separator, or a month name and a day
 DATE_SHAPE_RE = r"^\s*([0-9]{1,4}[-/.][0-9]|[A-Za-z]{3,9}\.? [0-9])"
-# the text checks that read every character; the rest (nulls, distinct, lengths, ranges) always see every row
+DATE_SHAPE_DIGIT_RE = r"^\s*[0-9]"
+# statistics computed on the sample above TEXT_CHECK_ROWS rows: the text checks that read every
+# character, and the quantiles; the rest (nulls, distinct, length and value ranges, means, timestamp
+# placeholders) always see every row
 SAMPLED_STATS = {
-    "blanks",
-    "placeholders",
-    "html_entities",
-    "markup",
-    "mojibake",
-    "numeric_like",
-    "date_like",
-    "sample_nulls",
+    "text": {
+        "blanks",
+        "placeholders",
+        "html_entities",
+        "markup",
+        "mojibake",
+        "numeric_like",
+        "date_like",
+        "line_breaks",
+        "sample_nulls",
+        "len_q",
+    },
+    "number": {"q"},
 }
+HASH_BUCKETS = 1_000_000  # a row is in a keyed sample when hash(key) modulo this is below share x this
 DEFAULT_SAMPLE_ROWS = 200_000  # rows pulled from a database source for the deep checks
 
 
@@ -137,28 +151,24 @@ def _column_aggregates(name: str, kind: str, exact: bool) -> list[tuple[str, str
     c = _q(name)
     distinct = f"count(DISTINCT {c})" if exact else f"approx_count_distinct({c})"
     aggs = [("nulls", f"count(*) - count({c})"), ("distinct", distinct)]
-    # reservoir_quantile is several times cheaper than approx_quantile (t-digest) on large tables
-    quant = "quantile_disc" if exact else "reservoir_quantile"
+    # exact quantiles: above TEXT_CHECK_ROWS rows they run on the sample (SAMPLED_STATS), where they are
+    # cheap and, unlike DuckDB's reservoir quantiles on several threads, the same from run to run
     if kind == "text":
-        t = f"trim({c})"
         n = f"length({c})"
-        # Cheap guards first (CASE evaluates the costly branch only on the rows it selects): placeholders,
-        # numbers and dates are short; mojibake needs one of its marker characters.
-        short_placeholder = f"{n} <= 32 AND regexp_full_match(lower({t}), {_lit(PLACEHOLDER_RE)})"
-        real = f"NOT ({short_placeholder})"
-        formats = ", ".join(_lit(f) for f in DATE_FORMATS)
+        # Cheap guards first (CASE evaluates the costly branch only on the rows it selects): blanks,
+        # placeholders, numbers and dates are short; entities, markup and mojibake need a marker character.
+        # The patterns absorb the spaces trim() would drop and match case-insensitively instead of
+        # lower-casing, so no value is copied: the same counts for a fraction of the work.
+        placeholder = f"CASE WHEN {n} <= 32 THEN {_placeholder_match(c)} ELSE false END"
         markers = " OR ".join(f"contains({c}, {_lit(m)})" for m in ("Ã", "â€", "Â", "\ufffd"))
         aggs += [
             ("sample_nulls", f"count(*) - count({c})"),
-            ("blanks", f"count_if(CASE WHEN {n} <= 256 THEN {t} = '' ELSE false END)"),
-            (
-                "placeholders",
-                f"count_if(CASE WHEN {n} <= 32 THEN regexp_full_match(lower({t}), {_lit(PLACEHOLDER_RE)}) ELSE false END)",
-            ),
+            ("blanks", f"count_if(CASE WHEN {n} <= 256 THEN regexp_full_match({c}, ' *') ELSE false END)"),
+            ("placeholders", f"count_if({placeholder})"),
             ("len_min", f"min({n})"),
             ("len_max", f"max({n})"),
             ("len_mean", f"avg({n})"),
-            ("len_q", f"{quant}({n}, [0.05, 0.5, 0.95])"),
+            ("len_q", f"quantile_disc({n}, [0.05, 0.5, 0.95])"),
             (
                 "html_entities",
                 f"count_if(CASE WHEN contains({c}, ';') THEN regexp_matches({c}, {_lit(HTML_ENTITY_RE)}) ELSE false END)",
@@ -172,22 +182,19 @@ def _column_aggregates(name: str, kind: str, exact: bool) -> list[tuple[str, str
                 f"count_if(CASE WHEN {markers} THEN regexp_matches({c}, {_lit(MOJIBAKE_RE)}) ELSE false END)",
             ),
             ("line_breaks", f"count_if(contains({c}, chr(13)) OR contains({c}, chr(10)))"),
+            # no placeholder is a number (each has letters, or a dash between digits): none to exclude
             (
                 "numeric_like",
-                f"count_if(CASE WHEN {n} <= 32 THEN ({real}) AND regexp_full_match({t}, {_lit(NUMBER_RE)}) ELSE false END)",
+                f"count_if(CASE WHEN {n} <= 32 THEN regexp_full_match({c}, {_lit(_spaced(NUMBER_RE))}) ELSE false END)",
             ),
-            (
-                "date_like",
-                f"count_if(CASE WHEN {n} BETWEEN 6 AND 40 AND regexp_matches({c}, {_lit(DATE_SHAPE_RE)}) "
-                f"THEN ({real}) AND try_strptime({t}, [{formats}]) IS NOT NULL ELSE false END)",
-            ),
+            ("date_like", f"count_if({_date_like(c, n, placeholder)})"),
         ]
     elif kind == "number":
         aggs += [
             ("min", f"min({c})"),
             ("max", f"max({c})"),
             ("mean", f"avg({c})"),
-            ("q", f"{quant}({c}, [0.05, 0.5, 0.95])"),
+            ("q", f"quantile_disc({c}, [0.05, 0.5, 0.95])"),
             ("zeros", f"count_if({c} = 0)"),
         ]
     elif kind == "time":
@@ -201,11 +208,45 @@ def _column_aggregates(name: str, kind: str, exact: bool) -> list[tuple[str, str
     return aggs
 
 
-def profile_columns(rel: Relation, schema: ibis.Schema) -> dict[str, dict[str, Any]]:
-    """Every column's statistics in one aggregate query over ``rel``.
+def _spaced(pattern: str) -> str:
+    """``pattern`` matched on the value with its surrounding spaces removed (as trim() does)."""
+    return f" *(?:{pattern}) *"
 
-    Above TEXT_CHECK_ROWS rows the character-level text checks run in a second query over a seeded
-    Bernoulli sample (``checked_rows`` says how many rows they saw); everything else sees every row.
+
+def _placeholder_match(c: str) -> str:
+    return f"regexp_full_match({c}, {_lit(_spaced(PLACEHOLDER_RE))}, 'i')"
+
+
+def _date_like(c: str, n: str, placeholder: str) -> str:
+    """Values that parse with one of DATE_FORMATS and are not placeholders (1900-01-01 parses).
+
+    A value that starts with a digit can only parse with the formats that start with a number, one that
+    starts with a letter only with the month-name ones: each value tries only its own half of the list.
+    """
+    numeric = ", ".join(_lit(f) for f in DATE_FORMATS if not f.startswith(("%B", "%b")))
+    named = ", ".join(_lit(f) for f in DATE_FORMATS if f.startswith(("%B", "%b")))
+    parsed = (
+        f"CASE WHEN regexp_matches({c}, {_lit(DATE_SHAPE_DIGIT_RE)}) THEN try_strptime(trim({c}), [{numeric}]) "
+        f"ELSE try_strptime(trim({c}), [{named}]) END IS NOT NULL"
+    )
+    return (
+        f"CASE WHEN {n} BETWEEN 6 AND 40 AND regexp_matches({c}, {_lit(DATE_SHAPE_RE)}) "
+        f"THEN CASE WHEN {parsed} THEN NOT ({placeholder}) ELSE false END ELSE false END"
+    )
+
+
+def profile_columns(
+    rel: Relation, schema: ibis.Schema, sample_key: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every column's statistics in one aggregate query over ``rel`` (two above TEXT_CHECK_ROWS rows).
+
+    Up to TEXT_CHECK_ROWS rows every statistic is exact and sees every row. Above, the character-level
+    text checks and the quantiles run in a second query over a seeded sample of about TEXT_SAMPLE_ROWS
+    rows (``checked_rows`` says how many; exact quantiles of a sample are also deterministic, which
+    DuckDB's parallel reservoir quantiles are not), distinct counts are approximate, and the counts of
+    nulls, the lengths, ranges and means still see every row. With a ``sample_key`` (a column known to
+    be unique) the sample is the rows whose key hashes into the sample's share, read in parallel;
+    without one it is a seeded Bernoulli sample (which DuckDB reads on one thread).
     """
     exact = rel.rows <= EXACT_LIMIT
     sample = rel.rows > TEXT_CHECK_ROWS
@@ -214,13 +255,17 @@ def profile_columns(rel: Relation, schema: ibis.Schema) -> dict[str, dict[str, A
     sampled: list[tuple[str, str, str]] = []
     for name, kind in kinds.items():
         for stat, sql in _column_aggregates(name, kind, exact):
-            (sampled if sample and stat in SAMPLED_STATS else full).append((name, stat, sql))
+            (sampled if sample and stat in SAMPLED_STATS.get(kind, ()) else full).append((name, stat, sql))
     columns: dict[str, dict[str, Any]] = {
         name: {"type": kinds[name], "dtype": str(schema[name])} for name in kinds
     }
-    # Bernoulli sampling streams (no materialised reservoir); the seed keeps it repeatable
-    percent = 100.0 * TEXT_CHECK_ROWS / rel.rows if rel.rows else 100.0
-    sample_from = f"{rel.from_sql} USING SAMPLE {percent:.6f} PERCENT (bernoulli, 7)"
+    share = min(1.0, TEXT_SAMPLE_ROWS / rel.rows) if rel.rows else 1.0
+    if sample_key is not None:
+        cut = max(1, round(share * HASH_BUCKETS))
+        sample_from = f"{rel.from_sql} WHERE hash({_q(sample_key)}) % {HASH_BUCKETS} < {cut}"
+    else:
+        # Bernoulli sampling streams (no materialised reservoir); the seed keeps it repeatable
+        sample_from = f"{rel.from_sql} USING SAMPLE {100.0 * share:.6f} PERCENT (bernoulli, 7)"
     checked = rel.rows
     for items, from_sql in ((full, rel.from_sql), (sampled, sample_from)):
         if not items:
@@ -233,7 +278,7 @@ def profile_columns(rel: Relation, schema: ibis.Schema) -> dict[str, dict[str, A
             # aggregates over zero rows are NULL; a count of nothing is 0
             columns[name][stat] = 0 if value is None and stat in _COUNTS else _round(value)
     for stats in columns.values():
-        if stats["type"] == "text":
+        if stats["type"] == "text" or (sample and stats["type"] == "number"):
             stats["checked_rows"] = checked
         _derive(stats, rel.rows)
     return columns
@@ -261,11 +306,13 @@ def _derive(stats: dict[str, Any], rows: int) -> None:
             stats["inferred"] = meaning
             stats["cast_failures"] = max(present - hits, 0)
             break
-    problems = nulls + stats["blanks"] + stats["placeholders"] + stats["cast_failures"]
     text_mess = (
         max(stats["html_entities"], stats["markup"], stats["mojibake"]) if stats["inferred"] == "text" else 0
     )
-    stats["issue_rate"] = round(min(problems + text_mess, rows) / rows, 4) if rows else 0.0
+    found = stats["blanks"] + stats["placeholders"] + stats["cast_failures"] + text_mess
+    # nulls are counted in every row, the rest in the checked rows: scale those to the table
+    problems = nulls + (found * rows / checked if checked else 0)
+    stats["issue_rate"] = round(min(problems, rows) / rows, 4) if rows else 0.0
 
 
 def duplicate_rows(rel: Relation, columns: list[str]) -> int:
@@ -275,16 +322,20 @@ def duplicate_rows(rel: Relation, columns: list[str]) -> int:
     collision (which would hide one duplicate) has odds of about n²/2⁶⁵ — 3 in a million at 10M rows.
     """
     row_hash = "hash(" + ", ".join(_q(c) for c in columns) + ")"
-    distinct = rel.con.execute(f"SELECT count(DISTINCT {row_hash}) FROM {rel.from_sql}").fetchone()[0]
-    return rel.rows - distinct
+    # a DISTINCT subquery is a parallel hash aggregate; count(DISTINCT ...) is slower on big tables
+    distinct = rel.con.execute(
+        f"SELECT count(*) FROM (SELECT DISTINCT {row_hash} FROM {rel.from_sql})"
+    ).fetchall()
+    return rel.rows - distinct[0][0]
 
 
 def key_profile(rel: Relation, column: str) -> dict[str, Any]:
     """Uniqueness of the declared id column."""
     c = _q(column)
-    n, distinct, nulls = rel.con.execute(
-        f"SELECT count({c}), count(DISTINCT {c}), count(*) - count({c}) FROM {rel.from_sql}"
-    ).fetchone()
+    distinct_sql = f"SELECT count(*) FROM (SELECT DISTINCT {c} FROM {rel.from_sql} WHERE {c} IS NOT NULL)"
+    [(n, distinct, nulls)] = rel.con.execute(
+        f"SELECT count({c}), ({distinct_sql}), count(*) - count({c}) FROM {rel.from_sql}"
+    ).fetchall()
     return {
         "column": column,
         "non_null": n,

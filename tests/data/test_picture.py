@@ -81,6 +81,7 @@ def test_latency_measured_and_fed_to_the_gap(picture, tmp_path: Path) -> None:
         lat = s["latency"]
         assert lat["connect_ms"] >= 0 and lat["first_row_ms"] > 0
         assert lat["point_lookup_p95_ms"] >= lat["point_lookup_p50_ms"] > 0
+        assert lat["probe_limit"] == 5 and 1 <= lat["probes"] <= 5
     assert pic["latency"]["worst_p95_ms"] == max(s["latency"]["point_lookup_p95_ms"] for s in pic["sources"])
     write_artifact(tmp_path, "data_picture", pic, spec)
     assert read_artifact(tmp_path, "data_picture")["summary"]["reachable"] == 3
@@ -145,3 +146,12 @@ def test_broken_sources_are_reported_and_the_rest_still_renders(
     write_artifact(tmp_path, "data_picture", pic, spec)  # still a valid artifact
     assert "unavailable" in display.findings_markdown(pic)
     assert _hash_tree(project / "sources") == before
+
+
+def test_issue_shares_divide_by_the_rows_each_check_saw() -> None:
+    """Above 200k rows the text checks see a sample: their counts are shares of checked_rows, not of rows."""
+    column = {"nulls": 100_000, "blanks": 5_000, "html_entities": 500, "checked_rows": 50_000}
+    big = {"name": "big", "status": "ok", "rows": 1_000_000, "sampled_rows": None, "profile": {"t": column}}
+    matrix = display.issue_matrix({"sources": [big]})
+    assert matrix.loc["big.t", "null"] == 0.1
+    assert matrix.loc["big.t", "blank"] == 0.1 and matrix.loc["big.t", "HTML entity"] == 0.01
