@@ -12,12 +12,14 @@ Outputs (under ``sample_data/drug-answers/`` unless ``--out`` says otherwise):
 * ``questions.csv``          -- the eval set: one question per (drug, condition) pair with >= 2 reviews,
   a reference answer from a fixed template and the gold relevant review ids (all derived, none by people)
 * ``demo.csv``               -- the five demo questions the PoC answers perfectly (held out of questions.csv)
-* ``grades.csv``             -- rubric grades for 60 questions from a rule over gold relevance (not people)
+* ``grades.csv``             -- rubric grades (answers_question, grounded, faithful) for 60 questions from
+  rules over gold relevance and the cited reviews (not people)
 * ``PROVENANCE.md``          -- CC BY 4.0 attribution; what is real, derived and simulated
 
 ``poc/stub_server.py`` (the PoC, its no-retrieval baseline and a judge, all simulated) is checked in, not
 built; the build imports its answer logic so the grades describe exactly what the server answers, and
-prints the figures the sample is tuned for (refusal rate, grounded share, judge-vs-rule kappas).
+prints and checks the figures the sample is tuned for (refusal rate, grounded and faithful shares,
+hallucinated quotes, judge-vs-rule kappas, faithful passes and fails among the graded questions).
 ``rescue.yaml`` is written by hand and left alone.
 
 The build is deterministic (``random.Random`` seeded with ``SEED`` plus a purpose tag): two runs give
@@ -33,9 +35,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import html
 import importlib.util
 import json
 import random
+import re
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -59,6 +63,7 @@ N_GRADED = 60
 CRITERIA = {
     "answers_question": "the answer says what patients report about the drug and condition asked about",
     "grounded": "every review the answer cites is about the drug and condition asked about",
+    "faithful": "every statement the answer quotes or counts is supported by the reviews it cites",
 }
 QUESTION_TEMPLATE = "What do patients report about {drug} for {condition}?"
 REFERENCE_ORIGIN = "derived: template over the reviews' sentiment columns (not written by a person)"
@@ -67,7 +72,10 @@ LABEL_ORIGIN = "derived: rule over gold relevance, not a person"
 JUNK_CONDITION_MARK = "</span>"
 
 # The ranges the sample is tuned for (checked at the end of every build).
-KAPPA_RANGES = {"answers_question": (0.7, 0.9), "grounded": (0.1, 0.4)}
+KAPPA_RANGES = {"answers_question": (0.7, 0.9), "grounded": (0.1, 0.4), "faithful": (0.65, 0.9)}
+MIN_GRADES_EACH_WAY = 5  # rescue only believes a judge when the grades hold >= 5 passes and >= 5 fails
+QUOTE_RE = re.compile(r'"(.*)"', re.DOTALL)
+COUNTS_RE = re.compile(r"(\d+) of (\d+) reviews are positive, (\d+) neutral and (\d+) negative")
 
 REVIEWS_DDL = """
 CREATE TABLE reviews (
@@ -112,21 +120,55 @@ class Pair:
     question: str
     answer: dict[str, Any]
     failure: str | None
+    cited_texts: tuple[str, ...]
+    cited_sentiments: tuple[str, ...]
+    hallucinated: bool
 
     @property
     def refused(self) -> bool:
         return not self.answer["documents"]
 
     def grade(self, criterion: str) -> str:
-        """The rule grade: ``answers_question`` and ``grounded`` (see PROVENANCE.md)."""
+        """The rule grade: ``answers_question``, ``grounded`` and ``faithful`` (see PROVENANCE.md)."""
         text = self.answer["answer"].lower()
         if criterion == "answers_question":
             named = self.drug.lower() in text and self.condition.lower() in text
             ok = named and "could not find" not in text
-        else:
+        elif criterion == "grounded":
             documents = self.answer["documents"]
             ok = bool(documents) and set(documents) <= set(self.relevant_ids)
+        else:
+            ok = faithful(self.answer["answer"], self.cited_texts, self.cited_sentiments)
         return "pass" if ok else "fail"
+
+
+def normalised(text: str) -> str:
+    """HTML-unescaped, whitespace collapsed."""
+    return " ".join(html.unescape(text).split())
+
+
+def faithful(answer: str, cited_texts: Sequence[str], cited_sentiments: Sequence[str]) -> bool:
+    """The ``faithful`` rule: the quote occurs in a cited review and the counts match the cited sentiments.
+
+    The quote is the text between the answer's first and last ``"`` (a trailing "…" of a cut quote
+    dropped); it and the review texts are compared HTML-unescaped and whitespace-collapsed. An answer
+    that cites nothing (a refusal), quotes nothing or states no counts fails.
+    """
+    if not cited_texts:
+        return False
+    quote_match, counts_match = QUOTE_RE.search(answer), COUNTS_RE.search(answer)
+    if quote_match is None or counts_match is None:
+        return False
+    quote = normalised(quote_match[1]).removesuffix("…").strip()
+    quoted_ok = bool(quote) and any(quote in normalised(text) for text in cited_texts)
+    stated = tuple(int(value) for value in counts_match.groups())
+    actual = (
+        cited_sentiments.count("positive"),
+        len(cited_sentiments),
+        cited_sentiments.count("neutral"),
+        cited_sentiments.count("negative"),
+    )
+    return quoted_ok and stated == actual
 
 
 def reference_answer(drug: str, condition: str, sentiments: Sequence[str]) -> str:
@@ -200,6 +242,8 @@ def eval_pairs(reviews: Sequence[Any], stub: ModuleType, corpus: Any) -> tuple[l
             continue
         question = QUESTION_TEMPLATE.format(drug=drug, condition=condition)
         members = sorted(members, key=lambda r: r.review_id)
+        answer = stub.rag_answer(corpus, question)
+        cited = [corpus.by_id[review_id] for review_id in answer["documents"]]
         pairs.append(
             Pair(
                 drug=drug,
@@ -207,19 +251,24 @@ def eval_pairs(reviews: Sequence[Any], stub: ModuleType, corpus: Any) -> tuple[l
                 relevant_ids=tuple(str(r.review_id) for r in members),
                 sentiments=tuple(r.sentiment for r in members),
                 question=question,
-                answer=stub.rag_answer(corpus, question),
+                answer=answer,
                 failure=stub.failure_mode(question),
+                cited_texts=tuple(review.text for review in cited),
+                cited_sentiments=tuple(review.sentiment for review in cited),
+                hallucinated=bool(cited) and stub.hallucinates(question),
             )
         )
     return pairs, excluded
 
 
 def pick_demo(pairs: Sequence[Pair]) -> list[Pair]:
-    """Five pairs the PoC answers perfectly: no failure, both rules pass, every relevant review cited."""
+    """Five pairs the PoC answers perfectly: no failure, no hallucination, every rule passes, every
+    relevant review cited."""
     perfect = [
         pair
         for pair in pairs
         if pair.failure is None
+        and not pair.hallucinated
         and all(pair.grade(criterion) == "pass" for criterion in CRITERIA)
         and set(pair.answer["documents"]) == set(pair.relevant_ids)
     ]
@@ -277,9 +326,9 @@ Nobody read these reviews to write a question, an answer, a relevance judgement 
   - `relevant_ids`: the gold relevant reviews, every review with that drug **and** that
     condition (`|`-separated). Relevance is from the dataset's columns, not judged by a person;
     a review that discusses the drug for another condition counts as not relevant.
-  - `demo.csv`: five pairs where the stub PoC answers perfectly (no failure, both rules below
-    pass, every relevant review cited), held out of `questions.csv` -- the questions the PoC was
-    shown on.
+  - `demo.csv`: five pairs where the stub PoC answers perfectly (no failure, no hallucinated
+    quote, all three rules below pass, every relevant review cited), held out of `questions.csv` --
+    the questions the PoC was shown on.
 - `grades.csv` ({n_grade_rows} rows): rubric grades for {n_graded} questions drawn with a seed
   from those the PoC answers (questions it fails with HTTP 500 are skipped), standing in for
   Day 3's grading by people -- but they are **not** from people: `labeler` is
@@ -288,6 +337,12 @@ Nobody read these reviews to write a question, an answer, a relevance judgement 
     (case-insensitive) and is not a refusal.
   - `grounded`: pass iff the answer cites at least one review and every cited review is in the
     question's gold relevant set.
+  - `faithful`: pass iff the answer cites at least one review, its quoted snippet (the text between
+    the quote marks, without the "…" of a cut quote) occurs in the text of at least one cited review
+    (both HTML-unescaped and whitespace-collapsed), and the counts it states ("k of n reviews are
+    positive, ... neutral and ... negative") match the sentiments of the cited reviews. Refusals fail.
+    Among the {n_graded} graded questions: {n_graded_faithful_pass} pass, {n_graded_faithful_fail} fail
+    ({n_graded_hallucinated} hallucinated quotes, {n_graded_refused} refusals).
   - `graded_sha256`: the SHA-256 of what was graded -- the JSON list [question, answer, cited
     review ids] (UTF-8, `ensure_ascii=False`), as rescue computes it -- so a grade is never applied
     to a different question, answer or set of cited reviews.
@@ -299,20 +354,26 @@ OpenAI-compatible API on loopback, deterministic stand-ins for:
 
 - `rag-poc-v0`, the stalled PoC: retrieval by drug name only (the condition only ranks the
   drug's reviews by word overlap), combination products ("A / B") searched by their first part,
-  top 3 reviews, an answer from their sentiments plus a short quote. About {error_pct} of questions
+  top 3 reviews, an answer from their sentiments plus a short quote from the first of them. For
+  about {hallucination_pct} of questions (a hash of the question) it hallucinates: the quote is taken
+  from a review of another drug, which it does not cite, so the quote is not supported by the cited
+  reviews (the counts and cited ids stay right) -- {n_hallucinated} of the {n_cited} answers that cite
+  reviews. About {error_pct} of questions
   always fail with HTTP 500 ({n_error} of the eval set), about {rate_limit_pct} get one HTTP 429 first
   ({n_rate_limited}); 20-60 ms latency per call.
 - `no-rag-baseline`: a fixed hedged sentence per question, no retrieval.
 - `judge-v0`: an LLM judge stand-in. On `answers_question` it checks that the asked drug is
   named and the answer is not a refusal, with {flip_answers} of verdicts flipped; on `grounded` it passes
-  whenever any context was retrieved, with {flip_grounded} flipped. Verdicts and failures come from a hash
-  of the question, so every run gives the same ones.
+  whenever any context was retrieved, with {flip_grounded} flipped; on `faithful` it checks that the
+  answer's quote occurs in the retrieved context (not the counts), with {flip_faithful} flipped. Verdicts,
+  hallucinations and failures come from a hash of the question, so every run gives the same ones.
 
 Figures of this build (questions the PoC answers, i.e. without HTTP 500: {n_answered}):
-refusal rate {refusal_rate}, grounded {grounded_share}; agreement of `judge-v0` with the
-rule grades on the {n_graded} graded questions: Cohen's kappa {kappa_answers_question}
-(`answers_question`), {kappa_grounded} (`grounded`). That is agreement with a rule, not with
-people: nobody has checked this judge against human grades.
+refusal rate {refusal_rate}, grounded {grounded_share}, faithful {faithful_share}; agreement of
+`judge-v0` with the rule grades on the {n_graded} graded questions: Cohen's kappa
+{kappa_answers_question} (`answers_question`), {kappa_grounded} (`grounded`), {kappa_faithful}
+(`faithful`). That is agreement with a rule, not with people: nobody has checked this judge
+against human grades.
 
 The project, its owner and the PoC are invented.
 
@@ -401,9 +462,17 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, Any]:
         "refusal_rate": sum(pair.refused for pair in answered) / len(answered),
         "grounded_share": sum(pair.grade("grounded") == "pass" for pair in answered) / len(answered),
         "answers_share": sum(pair.grade("answers_question") == "pass" for pair in answered) / len(answered),
+        "faithful_share": sum(pair.grade("faithful") == "pass" for pair in answered) / len(answered),
+        "n_hallucinated": sum(pair.hallucinated for pair in answered),
+        "n_cited": sum(not pair.refused for pair in answered),
         "n_graded": len(graded),
+        "n_graded_faithful_pass": rule["faithful"].count("pass"),
+        "n_graded_faithful_fail": rule["faithful"].count("fail"),
+        "n_graded_hallucinated": sum(pair.hallucinated for pair in graded),
+        "n_graded_refused": sum(pair.refused for pair in graded),
         "kappa_answers_question": kappas["answers_question"],
         "kappa_grounded": kappas["grounded"],
+        "kappa_faithful": kappas["faithful"],
     }
     text_figures = {
         **figures,
@@ -413,13 +482,17 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, Any]:
         "n_grade_rows": len(grade_rows),
         "refusal_rate": f"{figures['refusal_rate']:.1%}",
         "grounded_share": f"{figures['grounded_share']:.1%}",
+        "faithful_share": f"{figures['faithful_share']:.1%}",
         "kappa_answers_question": f"{kappas['answers_question']:.2f}",
         "kappa_grounded": f"{kappas['grounded']:.2f}",
+        "kappa_faithful": f"{kappas['faithful']:.2f}",
+        "hallucination_pct": f"{stub.HALLUCINATION_BUCKETS / 10_000:.0%}",
         "seed": SEED,
         "error_pct": f"{stub.ERROR_BUCKETS / 10_000:.0%}",
         "rate_limit_pct": f"{stub.RATE_LIMIT_BUCKETS / 10_000:.0%}",
         "flip_answers": f"{stub.JUDGE_FLIP_RATES['answers_question']:.0%}",
         "flip_grounded": f"{stub.JUDGE_FLIP_RATES['grounded']:.0%}",
+        "flip_faithful": f"{stub.JUDGE_FLIP_RATES['faithful']:.0%}",
     }
     (out_dir / "PROVENANCE.md").write_text(provenance_markdown(text_figures), encoding="utf-8")
 
@@ -428,6 +501,12 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, Any]:
             raise SystemExit(
                 f"judge kappa on {criterion} is {kappas[criterion]:.2f}, outside [{low}, {high}]"
             )
+        for grade in ("pass", "fail"):
+            if rule[criterion].count(grade) < MIN_GRADES_EACH_WAY:
+                raise SystemExit(
+                    f"only {rule[criterion].count(grade)} {criterion} grades are {grade} "
+                    f"(rescue needs >= {MIN_GRADES_EACH_WAY} each way to calibrate the judge)"
+                )
     return figures
 
 
@@ -447,11 +526,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(
         f"PoC on the {figures['n_answered']} answered questions: refusal rate {figures['refusal_rate']:.1%}, "
-        f"grounded {figures['grounded_share']:.1%}, answers the question {figures['answers_share']:.1%}"
+        f"grounded {figures['grounded_share']:.1%}, answers the question {figures['answers_share']:.1%}, "
+        f"faithful {figures['faithful_share']:.1%}; hallucinated quotes: {figures['n_hallucinated']} of "
+        f"{figures['n_cited']} answers that cite reviews"
     )
     print(
         f"judge-v0 vs rule grades on {figures['n_graded']} graded questions: kappa answers_question "
-        f"{figures['kappa_answers_question']:.2f}, grounded {figures['kappa_grounded']:.2f}"
+        f"{figures['kappa_answers_question']:.2f}, grounded {figures['kappa_grounded']:.2f}, "
+        f"faithful {figures['kappa_faithful']:.2f}"
+    )
+    print(
+        f"faithful among the {figures['n_graded']} graded: {figures['n_graded_faithful_pass']} pass, "
+        f"{figures['n_graded_faithful_fail']} fail ({figures['n_graded_hallucinated']} hallucinated quotes)"
     )
 
 

@@ -114,13 +114,14 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
     position = read_artifact(out, "eval_position")
     g = position["generation"]
     # every number came through the ledger: PoC, baseline system, demo and the judge on both criteria
-    assert position["ledger"]["calls"] == 158 + 158 + 5 + 2 * 154
+    assert position["ledger"]["calls"] == 158 + 158 + 5 + 3 * 154
     assert (
         g["reference"]["comparison"]["token_f1"]["n"] == 158 and g["retrieval"]["ndcg"]["value"] is not None
     )
     assert g["retrieval"]["budget"]["source"] == "reviews"  # from the Day 2 probes
     crit = {c["name"]: c for c in g["rubric"]}
     assert crit["grounded"]["withheld_because"] and crit["answers_question"]["calibrated"]
+    assert crit["faithful"]["calibrated"]  # faithfulness to the retrieved context, by the calibrated judge
     html = (out / "eval_position.html").read_text()
     assert "judge-only score withheld" in html and "prediction-powered inference" in html
     # derived grades are never passed off as human

@@ -184,16 +184,17 @@ def test_grade_answers_on_the_rubric_in_jupyterlab(lab, request) -> None:
             for n in (1, 2):
                 page.get_by_role("button", name="pass").nth(0).click()  # answers_question
                 page.get_by_role("button", name="fail").nth(1).click()  # grounded
+                page.get_by_role("button", name="pass").nth(2).click()  # faithful
                 page.wait_for_function(
                     f"() => document.body.innerText.includes('{n} of 60 answers graded')", timeout=15_000
                 )
             events = _label_events(lab["root"], "drug-answers")
-            assert [e[1:] for e in events] == [("label", "pass"), ("label", "fail")] * 2
+            assert [e[1:] for e in events] == [("label", "pass"), ("label", "fail"), ("label", "pass")] * 2
             assert len({e[0] for e in events}) == 2  # two answers
             _restart_kernel(page)
             _run_all(page)
             page.get_by_text("2 of 60 answers graded by").first.wait_for(timeout=120_000)
-            assert len(_label_events(lab["root"], "drug-answers")) == 4
+            assert len(_label_events(lab["root"], "drug-answers")) == 6
         except Exception:
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
             raise

@@ -128,7 +128,7 @@ def test_day3_and_day4_on_the_rag_sample_through_the_stub(tmp_path: Path) -> Non
     out = tmp_path / "out"
     day3 = build_eval_set(spec, out, import_existing=True)
     assert day3["labels"]["labeled_items"] == 60 and day3["labels"]["origin"] == {
-        "derived: rule over gold relevance, not a person": 120
+        "derived: rule over gold relevance, not a person": 180
     }
     pos = build_generation_position(spec, out, progress=False)
     g = pos["generation"]
@@ -144,7 +144,7 @@ def test_day3_and_day4_on_the_rag_sample_through_the_stub(tmp_path: Path) -> Non
         and crit["grounded"]["pass_rate"]["ppi"]["n_labeled"] == 60
     )
     assert g["retrieval"]["k"] == 3 and 0 < g["retrieval"]["hit_rate"]["value"] < 1
-    assert g["judge_cost"]["calls"] == 2 * 154 and g["judge_cost"]["tokens_in"] > 0
+    assert g["judge_cost"]["calls"] == 3 * 154 and g["judge_cost"]["tokens_in"] > 0
     with Ledger(out) as ledger:
         calls = ledger.count()
     again = build_generation_position(spec, out, progress=False)

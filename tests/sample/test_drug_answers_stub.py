@@ -140,6 +140,13 @@ def test_rag_answer_cites_reviews_of_the_corpus_and_counts_tokens(client: httpx.
 
 def test_graded_answers_are_what_the_server_answers(client: httpx.Client) -> None:
     grades = read_csv("grades.csv")
+    assert {g["criterion"] for g in grades} == {"answers_question", "grounded", "faithful"}
+    by_item: dict[str, list[str]] = {}
+    for g in grades:
+        by_item.setdefault(g["item_id"], []).append(g["criterion"])
+    assert len(by_item) == 60 and all(sorted(c) == sorted(set(c)) and len(c) == 3 for c in by_item.values())
+    faithful = [g["grade"] for g in grades if g["criterion"] == "faithful"]
+    assert faithful.count("pass") >= 5 and faithful.count("fail") >= 5  # enough to calibrate a judge
     assert {g["labeler"] for g in grades} == {"rule:gold-relevance"}
     assert all("not a person" in g["label_origin"] for g in grades)
     texts = {row["item_id"]: row["text"] for row in QUESTIONS}
@@ -149,6 +156,51 @@ def test_graded_answers_are_what_the_server_answers(client: httpx.Client) -> Non
     assert {g["graded_sha256"] for g in grades if g["item_id"] == item} == {
         hashlib.sha256(graded.encode()).hexdigest()
     }
+
+
+def hallucinated_question() -> tuple[dict[str, str], dict[str, object]]:
+    for row in QUESTIONS:
+        answer = stub.rag_answer(CORPUS, row["text"])
+        if stub.failure_mode(row["text"]) is None and answer["documents"] and stub.hallucinates(row["text"]):
+            return row, answer
+    raise AssertionError("no hallucinated answer")
+
+
+def test_a_hallucinated_quote_is_from_a_review_it_does_not_cite(client: httpx.Client) -> None:
+    row, expected = hallucinated_question()
+    output = json.loads(chat(client, "rag-poc-v0", row["text"]).json()["choices"][0]["message"]["content"])
+    assert output == expected and row["drug"] in output["answer"]
+    quote = stub.quoted(output["answer"])
+    assert quote and " of " in output["answer"]
+    cited = [stub.normalised(CORPUS.by_id[review_id].text) for review_id in output["documents"]]
+    assert not any(quote in text for text in cited)
+    sources = [r for r in CORPUS.reviews if quote in stub.normalised(r.text)]
+    assert sources and all(r.review_id not in output["documents"] for r in sources)
+    assert all(r.drug != CORPUS.by_id[output["documents"][0]].drug for r in sources)
+    # the rule grades it unfaithful
+    grades = read_csv("grades.csv")
+    item = row["item_id"]
+    if any(g["item_id"] == item for g in grades):
+        assert (
+            next(g["grade"] for g in grades if g["item_id"] == item and g["criterion"] == "faithful")
+            == "fail"
+        )
+
+
+def test_hallucinations_are_about_a_tenth_and_spare_the_demo() -> None:
+    answered = [
+        row["text"]
+        for row in QUESTIONS
+        if stub.failure_mode(row["text"]) != "error" and stub.rag_answer(CORPUS, row["text"])["documents"]
+    ]
+    share = sum(stub.hallucinates(text) for text in answered) / len(answered)
+    assert 0.07 <= share <= 0.14
+    demo = [row["text"] for row in read_csv("demo.csv")]
+    assert len(demo) == 5 and not any(stub.hallucinates(text) for text in demo)
+    for text in demo:  # the demo answers quote their first cited review
+        answer = stub.rag_answer(CORPUS, text)
+        quote = stub.quoted(answer["answer"])
+        assert quote and quote in stub.normalised(CORPUS.by_id[answer["documents"][0]].text)
 
 
 def test_combination_product_is_refused(client: httpx.Client) -> None:
@@ -231,6 +283,54 @@ def test_judge_replies_with_a_verdict(client: httpx.Client) -> None:
     assert stub.judge_verdict(prompts[2])["verdict"] == "pass"
     scored = stub.judge_verdict(prompts[2].replace("pass/fail", "1-5 (5 best)", 1))
     assert scored["score"] == 5 and "verdict" not in scored
+
+
+def faithful_prompt(question: str, answer: dict[str, object]) -> str:
+    context = [f"[{i}] {CORPUS.by_id[i].text}" for i in answer["documents"]]  # type: ignore[union-attr]
+    return judge_prompt("faithful", question, context, json.dumps(answer, ensure_ascii=False))
+
+
+def test_judge_checks_the_quote_against_the_retrieved_context(client: httpx.Client) -> None:
+    row, hallucinated = hallucinated_question()
+    faithful_row = question_with(None, refused=False)
+    faithful_answer = stub.rag_answer(CORPUS, faithful_row["text"])
+    # before the flips: a quote found in the context passes, one that is not fails, no context fails
+    flipped = {
+        text
+        for text in (row["text"], faithful_row["text"])
+        if stub.bucket(f"judge:faithful:{text}") < stub.JUDGE_FLIP_RATES["faithful"] * 10_000
+    }
+    for text, answer, expected in (
+        (faithful_row["text"], faithful_answer, "pass"),
+        (row["text"], hallucinated, "fail"),
+    ):
+        got = stub.judge_verdict(faithful_prompt(text, answer))["verdict"]
+        assert (got == expected) != (text in flipped)
+    # the quote is looked for in the context texts (HTML-unescaped, across the text's line breaks)
+    quote = stub.quoted(faithful_answer["answer"])
+    assert quote is not None
+    source = CORPUS.by_id[faithful_answer["documents"][0]]
+    assert stub.normalised(source.text) in stub.context_documents(f"[x] {source.text}\n[y] other")
+    moved = {**faithful_answer, "documents": []}
+    assert stub.judge_verdict(faithful_prompt(faithful_row["text"], moved))["verdict"] == (
+        "pass" if faithful_row["text"] in flipped else "fail"
+    )
+    # over the questions the PoC answers, the judge errs on about 5%
+    errors = total = 0
+    for q in QUESTIONS:
+        answer = stub.rag_answer(CORPUS, q["text"])
+        if stub.failure_mode(q["text"]) == "error" or not answer["documents"]:
+            continue
+        truth = "fail" if stub.hallucinates(q["text"]) else "pass"
+        errors += stub.judge_verdict(faithful_prompt(q["text"], answer))["verdict"] != truth
+        total += 1
+    assert 0 < errors / total <= 0.1
+    verdict = json.loads(
+        chat(client, "judge-v0", faithful_prompt(row["text"], hallucinated)).json()["choices"][0]["message"][
+            "content"
+        ]
+    )
+    assert verdict == stub.judge_verdict(faithful_prompt(row["text"], hallucinated))
 
 
 def test_no_key_required_when_the_variable_is_unset() -> None:

@@ -7,13 +7,18 @@ It serves three models over ``POST /v1/chat/completions`` (and lists them at ``G
   Its retrieval has the flaws of a PoC that was only tried on a few demo questions: it matches the
   drug name only (the condition merely ranks the drug's reviews, by word overlap), and it keeps
   only the first part of a combination product ("Ethinyl estradiol / norgestimate" is searched as
-  "Ethinyl estradiol"). Some questions always fail with HTTP 500, some get one HTTP 429 first.
+  "Ethinyl estradiol"). For about 11% of questions it hallucinates: the answer's quote is taken from
+  a review of another drug that it does not cite (the sentiment counts and cited ids stay right), so
+  the quote is unsupported by the cited context. Some questions always fail with HTTP 500, some get
+  one HTTP 429 first.
 * ``no-rag-baseline`` -- the same question answered without retrieval (a fixed, hedged sentence).
-* ``judge-v0``        -- an LLM-as-judge stand-in for the rubric criteria ``answers_question`` and
-  ``grounded``. It errs on purpose: it agrees well with the rule-based grades on the first
-  criterion and poorly on the second (it cannot see that cited reviews are about another condition).
+* ``judge-v0``        -- an LLM-as-judge stand-in for the rubric criteria ``answers_question``,
+  ``grounded`` and ``faithful``. It errs on purpose: it agrees well with the rule-based grades on
+  the first and the third criterion (it checks that the answer's quote occurs in the retrieved
+  context) and poorly on the second (it cannot see that cited reviews are about another condition).
 
-Everything is deterministic (verdicts, failures and latencies come from a hash of the question);
+Everything is deterministic (verdicts, hallucinations, failures and latencies come from a hash of the
+question);
 the only state is the set of questions that have already had their one HTTP 429. Nothing here calls
 a real model or the network. Standard library only, so it starts in well under a second.
 
@@ -22,7 +27,7 @@ Run from the project folder (``sample_data/drug-answers``)::
     python poc/stub_server.py --port 8765 [--corpus sources/reviews.sqlite] [--api-key-env NAME]
 
 The answer and judging logic are plain functions (``rag_answer``, ``baseline_answer``,
-``judge_verdict``, ``failure_mode``) so that ``scripts/build_rag_sample.py`` can derive the
+``judge_verdict``, ``failure_mode``, ``hallucinates``) so that ``scripts/build_rag_sample.py`` can derive the
 sample's grades from exactly what the server answers.
 """
 
@@ -68,8 +73,16 @@ FAILURE_SALT = "rag-poc-v0:failure:5"
 ERROR_BUCKETS = 300  # ~3%: HTTP 500 on every attempt
 RATE_LIMIT_BUCKETS = 500  # ~5%: HTTP 429 (Retry-After: 0) on the first attempt only
 
+# Hallucination buckets out of 10 000, from a hash of its own salt and the question (rag-poc-v0 only): the
+# answer's quote is then taken from a review of another drug, not from the reviews it cites. The salt was
+# picked (":0" put only 1 hallucinated answer among the 60 graded questions) so that the graded questions
+# hold at least 5 `faithful` fails from hallucinated quotes alone, refusals aside -- rescue only believes a
+# judge when the grades hold >= 5 passes and >= 5 fails -- with ~10% of the cited answers hallucinated.
+HALLUCINATION_SALT = "rag-poc-v0:hallucination:17"
+HALLUCINATION_BUCKETS = 1_100  # ~11% of the answers that cite reviews
+
 # Share of the judge's verdicts flipped, per criterion, from a hash of (criterion, question).
-JUDGE_FLIP_RATES = {"answers_question": 0.06, "grounded": 0.12}
+JUDGE_FLIP_RATES = {"answers_question": 0.06, "grounded": 0.12, "faithful": 0.05}
 
 
 @dataclass(frozen=True)
@@ -194,8 +207,49 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return cut + "…"
 
 
+def normalised(text: str) -> str:
+    """HTML-unescaped, whitespace collapsed: how quotes are compared with review texts."""
+    return " ".join(html.unescape(text).split())
+
+
+def quoted(answer: str) -> str | None:
+    """The quoted snippet of an answer (between its first and last ``"``), without a trailing "…"."""
+    match = re.search(r'"(.*)"', answer, re.DOTALL)
+    if match is None:
+        return None
+    quote = normalised(match[1]).removesuffix("…").strip()
+    return quote or None
+
+
+def hallucinates(question: str) -> bool:
+    """True when the PoC quotes a review it does not cite for ``question`` (a fixed ~11% of questions)."""
+    return bucket(f"{HALLUCINATION_SALT}:{question.strip()}") < HALLUCINATION_BUCKETS
+
+
+def hallucinated_source(corpus: Corpus, question: str, cited: Sequence[Review]) -> Review:
+    """The review the PoC wrongly quotes: one of another drug, picked by a hash of the question.
+
+    Candidates whose quote happens to occur in a cited review (the dataset holds one text twice, under
+    a brand and a generic name) are skipped, so the quote is never supported by the cited context.
+    """
+    drugs = {review.drug.lower() for review in cited}
+    cited_texts = [normalised(review.text) for review in cited]
+    others = [review for review in corpus.reviews if review.drug.lower() not in drugs]
+    start = bucket(f"{HALLUCINATION_SALT}:source:{question.strip()}", len(others))
+    for step in range(len(others)):
+        candidate = others[(start + step) % len(others)]
+        quote = quoted(f'"{snippet(candidate.text)}"')
+        if quote and not any(quote in text for text in cited_texts):
+            return candidate
+    raise ValueError("no review of another drug to quote")  # not reached with the sample's corpus
+
+
 def rag_answer(corpus: Corpus, question: str) -> dict[str, Any]:
-    """The PoC's answer to ``question``: ``{"answer": str, "documents": [review_id, ...]}``."""
+    """The PoC's answer to ``question``: ``{"answer": str, "documents": [review_id, ...]}``.
+
+    For the questions :func:`hallucinates` picks, the quote comes from :func:`hallucinated_source`
+    instead of the first cited review; the summary and the cited documents are the same.
+    """
     parsed = parse_question(question)
     if parsed is None:
         return {
@@ -206,8 +260,9 @@ def rag_answer(corpus: Corpus, question: str) -> dict[str, Any]:
     if not found:
         return {"answer": f"I could not find reviews about {searched}.", "documents": []}
     summary = sentiment_sentence(found[0].drug, parsed.condition, [review.sentiment for review in found])
+    source = hallucinated_source(corpus, question, found) if hallucinates(question) else found[0]
     return {
-        "answer": f'{summary} One patient wrote: "{snippet(found[0].text)}"',
+        "answer": f'{summary} One patient wrote: "{snippet(source.text)}"',
         "documents": [review.review_id for review in found],
     }
 
@@ -237,6 +292,18 @@ def parse_sections(prompt: str) -> dict[str, str]:
     return {name: "\n".join(lines).strip() for name, lines in sections.items()}
 
 
+def context_documents(context: str) -> list[str]:
+    """The texts of a "Retrieved context" section: each ``[id] text`` line starts one (texts may span lines)."""
+    documents: list[list[str]] = []
+    for line in context.splitlines():
+        start = re.match(r"\[[^\]]*\]\s?(.*)", line)
+        if start is not None:
+            documents.append([start[1]])
+        elif documents:
+            documents[-1].append(line)
+    return [normalised("\n".join(lines)) for lines in documents]
+
+
 def answer_text(answer: str) -> str:
     """The ``answer`` field when the answer section holds the PoC's JSON, else the text itself."""
     if answer.startswith("{"):
@@ -252,7 +319,8 @@ def judge_verdict(prompt: str) -> dict[str, Any]:
 
     ``answers_question`` passes when the answer names the asked drug and is not a refusal;
     ``grounded`` passes whenever some retrieved context was shown (it does not check what the
-    context is about). A hash of (criterion, question) flips a fixed share of verdicts. Any
+    context is about); ``faithful`` passes when the answer's quoted snippet occurs in one of the
+    retrieved texts (HTML-unescaped, whitespace collapsed; it does not check the counts). A hash of (criterion, question) flips a fixed share of verdicts. Any
     other criterion passes. On a "1-5" scale the reply is ``{"score": 5 | 1, "reason": ...}``.
     """
     sections = parse_sections(prompt)
@@ -274,6 +342,13 @@ def judge_verdict(prompt: str) -> dict[str, Any]:
         reasons = (
             "The answer is supported by the retrieved reviews.",
             "No retrieved context supports the answer.",
+        )
+    elif criterion == "faithful":
+        quote = quoted(answer)
+        verdict = quote is not None and any(quote in text for text in context_documents(context))
+        reasons = (
+            "The answer's quote appears in the retrieved reviews.",
+            "The answer's quote is not in the retrieved reviews.",
         )
     else:
         verdict, reasons = True, ("No specific check for this criterion; it is met.", "")
