@@ -30,8 +30,9 @@ def test_grading_undo_skip_and_resume(tmp_path: Path) -> None:
     assert w.current["key"] == "q0" and "0</b> of 3" in w.progress.value
     assert "&lt;b&gt;with markup" in w.item_box.value  # texts are escaped, never rendered as HTML
     w.grade("answers_question", "pass")
-    assert w.current["key"] == "q0"  # one criterion left on this answer
     w.grade("grounded", "fail")
+    assert w.current["key"] == "q0"  # one criterion left on this answer
+    w.grade("faithful", "pass")
     assert w.current["key"] == "q1" and "1</b> of 3" in w.progress.value
     w.grade("answers_question", "fail")
     w.undo()  # takes back the last grade and shows q1 again
