@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,14 +289,20 @@ def _open_http(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
     )
 
 
-def read_texts(spec: Spec, source: Source, extra_columns: list[str] | None = None) -> Any:
-    """``item_id`` and ``text`` (plus any of ``extra_columns`` it has) of every row of a source, read-only.
+def read_texts(
+    spec: Spec, source: Source, extra_columns: list[str] | None = None, ids: Collection[str] | None = None
+) -> Any:
+    """``item_id`` and ``text`` (plus any of ``extra_columns`` it has) of every row of a source, read-only,
+    or with ``ids`` of those rows only (the filter runs where the data lives, not after reading it all).
 
-    Used to sample the eval set and to join labels to their text. Returns a pandas DataFrame.
+    Used to sample the eval set, to join labels to their text and to show cited documents. Returns a pandas
+    DataFrame.
     """
     opened = open_source(spec, source)
     try:
         t = opened.table
+        if ids is not None:
+            t = t.filter(t[source.id_column].cast("string").isin(sorted({str(i) for i in ids})))
         cols = [
             t[source.id_column].cast("string").name("item_id"),
             t[source.text_column].cast("string").name("text"),

@@ -82,7 +82,7 @@ def load_contexts(spec: Spec, ids: set[str]) -> dict[str, str]:
         return {}
     source = next(s for s in spec.sources if s.name == name)
     try:
-        texts = read_texts(spec, source)
+        texts = read_texts(spec, source, ids=ids)
     except SourceError as exc:
         raise RescueError(f"cannot read the cited documents from {name}: {exc}") from None
     texts = texts[texts["item_id"].astype(str).isin(ids)]

@@ -112,7 +112,7 @@ def _file_items(spec: Spec) -> list[dict[str, Any]]:
 
 def _texts(spec: Spec, source: Any, wanted: pd.DataFrame) -> pd.DataFrame:
     try:
-        texts = read_texts(spec, source)
+        texts = read_texts(spec, source, ids=set(wanted["item_id"].astype(str)))
     except SourceError as exc:
         raise RescueError(f"cannot read the labeled items' text: {exc}") from None
     merged = wanted.assign(source=source.name).merge(

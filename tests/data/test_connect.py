@@ -228,3 +228,16 @@ def test_any_ibis_backend_by_url(spec, tmp_path: Path, monkeypatch) -> None:
     assert entry["rows"] == 50 and entry["profile"]["body"]["html_entities"] == 50
     assert "read-only is enforced by the credentials" in entry["notes"][0]
     assert str(db) not in entry["location"]  # the URL is a secret reference
+
+
+def test_read_texts_of_some_ids_filters_where_the_data_lives(sample_project: Path) -> None:
+    from rescue.data.connect import read_texts
+
+    spec = load_spec(sample_project)
+    every = {s.name: read_texts(spec, s) for s in spec.sources}
+    for source in spec.sources:
+        wanted = sorted(every[source.name]["item_id"])[:3] + ["no-such-id"]
+        some = read_texts(spec, source, ids=wanted)
+        assert sorted(some["item_id"]) == sorted(i for i in every[source.name]["item_id"] if i in wanted)
+        assert set(some["text"]) <= set(every[source.name]["text"])
+    assert len(read_texts(spec, spec.sources[0], ids=[])) == 0
