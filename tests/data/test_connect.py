@@ -236,7 +236,7 @@ def test_read_texts_of_some_ids_filters_where_the_data_lives(sample_project: Pat
     spec = load_spec(sample_project)
     every = {s.name: read_texts(spec, s) for s in spec.sources}
     for source in spec.sources:
-        wanted = sorted(every[source.name]["item_id"])[:3] + ["no-such-id"]
+        wanted = [*sorted(every[source.name]["item_id"])[:3], "no-such-id"]
         some = read_texts(spec, source, ids=wanted)
         assert sorted(some["item_id"]) == sorted(i for i in every[source.name]["item_id"] if i in wanted)
         assert set(some["text"]) <= set(every[source.name]["text"])
