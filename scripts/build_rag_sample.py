@@ -48,6 +48,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from rescue.evals.generation import judge_prompt as rescue_judge_prompt
+from rescue.evalset.agreement import cohen_kappa
+from rescue.spec import Criterion
+
 SEED = 20180611
 """Master seed (the pharma-feedback build's), combined with a per-purpose tag."""
 
@@ -171,36 +175,10 @@ def faithful(answer: str, cited_texts: Sequence[str], cited_sentiments: Sequence
     return quoted_ok and stated == actual
 
 
-def reference_answer(drug: str, condition: str, sentiments: Sequence[str]) -> str:
-    """The fixed reference template over every relevant review's sentiment."""
-    counts = {name: sentiments.count(name) for name in ("positive", "neutral", "negative")}
-    top = max(counts.values())
-    leaders = [name for name, count in counts.items() if count == top]
-    mood = f"mostly {leaders[0]}" if len(leaders) == 1 else "mixed"
-    return (
-        f"Patients taking {drug} for {condition} report {mood} experiences: {counts['positive']} of "
-        f"{len(sentiments)} reviews are positive, {counts['neutral']} neutral and {counts['negative']} negative."
-    )
-
-
 def judge_prompt(criterion: str, question: str, context: Sequence[tuple[str, str]], answer: str) -> str:
-    """The rubric prompt in the format rescue sends to a judge (context section only with documents)."""
-    lines = ["### Criterion", f"{criterion}: {CRITERIA[criterion]}", "### Scale", "pass/fail"]
-    lines += ["### Question", question]
-    if context:
-        lines += ["### Retrieved context", *(f"[{review_id}] {text}" for review_id, text in context)]
-    lines += ["### Answer", answer, "### Reply"]
-    lines.append('Reply with JSON only: {"verdict": "pass" or "fail", "reason": "<one sentence>"}')
-    return "\n".join(lines)
-
-
-def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float:
-    """Cohen's kappa of two labelings of the same items."""
-    n = len(first)
-    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
-    labels = set(first) | set(second)
-    expected = sum((first.count(label) / n) * (second.count(label) / n) for label in labels)
-    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+    """The rubric prompt exactly as rescue sends it to a judge (no reference answer: the judge ignores it)."""
+    return rescue_judge_prompt(Criterion(name=criterion, description=CRITERIA[criterion]), question, answer,
+                               list(context), None)  # fmt: skip
 
 
 def write_reviews(path: Path, reviews: Sequence[Any]) -> None:
@@ -415,7 +393,7 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, Any]:
                 pair.drug,
                 pair.condition,
                 "combination" if " / " in pair.drug else "single",
-                reference_answer(pair.drug, pair.condition, pair.sentiments),
+                stub.sentiment_sentence(pair.drug, pair.condition, pair.sentiments),
                 "|".join(pair.relevant_ids),
                 REFERENCE_ORIGIN,
             )
@@ -425,7 +403,10 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, Any]:
     pharma.write_csv(
         out_dir / "demo.csv",
         ["text", "reference"],
-        [(pair.question, reference_answer(pair.drug, pair.condition, pair.sentiments)) for pair in demo],
+        [
+            (pair.question, stub.sentiment_sentence(pair.drug, pair.condition, pair.sentiments))
+            for pair in demo
+        ],
     )
 
     answered = [pair for pair in questions if pair.failure != "error"]
