@@ -439,7 +439,7 @@ def _slices(items: list[dict[str, Any]], per_item_f1: list[float], slice_fields:
                 {
                     "field": f,
                     "value": value,
-                    "token_f1": textscores.bootstrap_mean(inside),
+                    "token_f1": scores.bootstrap_mean(inside),
                     "p_value_vs_rest": round(p, 6),
                 }
             )

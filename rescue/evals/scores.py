@@ -144,23 +144,26 @@ def mcnemar(a_correct: list[bool], b_correct: list[bool], exact_below: int = 25)
     return {"a_only": a_only, "b_only": b_only, "p_value": round(float(p), 6), "method": method}
 
 
-def paired_difference(a_correct: list[bool], b_correct: list[bool], seed: int = SEED) -> dict[str, Any]:
-    """Accuracy of A minus accuracy of B on the same items, with a paired bootstrap 95% interval."""
-    a = np.array(a_correct, dtype=float)
-    b = np.array(b_correct, dtype=float)
-    n = len(a)
+def bootstrap_mean(values: Any, seed: int = SEED) -> dict[str, Any]:
+    """The mean over items with a percentile bootstrap 95% interval (rounded to 4 places)."""
+    arr = np.asarray(values, dtype=float)
+    n = len(arr)
     if n == 0:
         return {"value": None, "low": None, "high": None, "n": 0}
-    diff = a - b
     rng = np.random.default_rng(seed)
-    boot = diff[rng.integers(0, n, size=(BOOTSTRAP, n))].mean(axis=1)
+    boot = arr[rng.integers(0, n, size=(BOOTSTRAP, n))].mean(axis=1)
     low, high = np.percentile(boot, [2.5, 97.5])
     return {
-        "value": round(float(diff.mean()), 4),
+        "value": round(float(arr.mean()), 4),
         "low": round(float(low), 4),
         "high": round(float(high), 4),
         "n": n,
     }
+
+
+def paired_difference(a_correct: list[bool], b_correct: list[bool], seed: int = SEED) -> dict[str, Any]:
+    """Accuracy of A minus accuracy of B on the same items, with a paired bootstrap 95% interval."""
+    return bootstrap_mean(np.array(a_correct, dtype=float) - np.array(b_correct, dtype=float), seed)
 
 
 def detectable_difference(n: int, p: float = 0.5, alpha: float = 0.05, power: float = 0.8) -> float | None:

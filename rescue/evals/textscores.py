@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from rescue.evals.scores import BOOTSTRAP, SEED, confusion, paired_difference, wilson
+from rescue.evals.scores import BOOTSTRAP, SEED, bootstrap_mean, confusion, paired_difference, wilson
 from rescue.evalset.agreement import cohen_kappa
 
 REFERENCE_METRICS = ("exact_match", "token_f1", "rouge_l", "chrf")
@@ -33,23 +33,6 @@ _PUNCTUATION = set(string.punctuation)
 
 def _empty(n: int = 0) -> dict[str, Any]:
     return {"value": None, "low": None, "high": None, "n": n}
-
-
-def bootstrap_mean(values: Sequence[float], seed: int = SEED) -> dict[str, Any]:
-    """The mean over items with a percentile bootstrap 95% interval (rounded to 4 places)."""
-    arr = np.asarray(values, dtype=float)
-    n = len(arr)
-    if n == 0:
-        return _empty()
-    rng = np.random.default_rng(seed)
-    boot = arr[rng.integers(0, n, size=(BOOTSTRAP, n))].mean(axis=1)
-    low, high = np.percentile(boot, [2.5, 97.5])
-    return {
-        "value": round(float(arr.mean()), 4),
-        "low": round(float(low), 4),
-        "high": round(float(high), 4),
-        "n": n,
-    }
 
 
 def _normal_interval(values: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
