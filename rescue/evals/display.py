@@ -175,6 +175,19 @@ def operations_markdown(pos: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _interval_panel(ax: Any, title: str, intervals: list[Any], colors: list[str] | None = None) -> None:
+    """One panel of rates on [0, 1]: row y gets a dot with its 95% interval (rows without a value stay empty)."""
+    for y, iv in enumerate(intervals):
+        if iv is None or iv.get("value") is None:
+            continue
+        style = {"color": colors[y]} if colors else {}
+        ax.errorbar(iv["value"], y, xerr=[[iv["value"] - iv["low"]], [iv["high"] - iv["value"]]], fmt="o",
+                    capsize=4, **style)  # fmt: skip
+    ax.set_xlim(0, 1)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="x", alpha=0.3)
+
+
 def plot_intervals(pos: dict[str, Any]):  # -> matplotlib.figure.Figure
     """Accuracy and macro-F1 with their 95% intervals: PoC on production, baseline, PoC on its demo."""
     import matplotlib.pyplot as plt
@@ -190,20 +203,7 @@ def plot_intervals(pos: dict[str, Any]):  # -> matplotlib.figure.Figure
     fig, axes = plt.subplots(1, 2, figsize=(9, 0.5 * len(rows) + 1.6), dpi=100, sharey=True)
     plt.close(fig)
     for ax, idx, title in ((axes[0], 1, "accuracy"), (axes[1], 2, "macro-F1")):
-        for y, row in enumerate(rows):
-            iv = row[idx]
-            if iv is None or iv["value"] is None:
-                continue
-            ax.errorbar(
-                iv["value"],
-                y,
-                xerr=[[iv["value"] - iv["low"]], [iv["high"] - iv["value"]]],
-                fmt="o",
-                capsize=4,
-            )
-        ax.set_xlim(0, 1)
-        ax.set_title(title, loc="left")
-        ax.grid(axis="x", alpha=0.3)
+        _interval_panel(ax, title, [row[idx] for row in rows])
     target = pos["target"]["min_macro_f1"]
     if target is not None:
         axes[1].axvline(target, color="#c0392b", linestyle="--", label=f"target {target:.2f}")
@@ -226,20 +226,7 @@ def _plot_reference(pos: dict[str, Any]):  # -> matplotlib.figure.Figure
     fig, axes = plt.subplots(1, 3, figsize=(10, 0.5 * len(rows) + 1.6), dpi=100, sharey=True)
     plt.close(fig)
     for ax, (key, title) in zip(axes, metrics, strict=True):
-        for y, (_, block) in enumerate(rows):
-            iv = block[key]
-            if iv["value"] is None:
-                continue
-            ax.errorbar(
-                iv["value"],
-                y,
-                xerr=[[iv["value"] - iv["low"]], [iv["high"] - iv["value"]]],
-                fmt="o",
-                capsize=4,
-            )
-        ax.set_xlim(0, 1)
-        ax.set_title(title, loc="left")
-        ax.grid(axis="x", alpha=0.3)
+        _interval_panel(ax, title, [block[key] for _, block in rows])
     axes[0].set_yticks(range(len(rows)), [r[0] for r in rows])
     axes[0].invert_yaxis()
     fig.tight_layout()
@@ -258,19 +245,14 @@ def plot_pass_rates(pos: dict[str, Any]):  # -> matplotlib.figure.Figure | None
     kinds = [("ppi", "grades + judge (PPI)", "#1f6f43"), ("human_only", "Day 3 grades only", "#5b8db8"),
              ("judge_only", "judge only (naive)", "#b8860b")]  # fmt: skip
     for ax, c in zip(axes[0], crit, strict=True):
-        for y, (key, _label, color) in enumerate(kinds):
-            iv = c["pass_rate"][key]
+        intervals = [c["pass_rate"][key] for key, _, _ in kinds]
+        _interval_panel(ax, f"{c['name']}: pass rate", intervals, [color for _, _, color in kinds])
+        for y, ((key, _, _), iv) in enumerate(zip(kinds, intervals, strict=True)):
             if iv is None or iv.get("value") is None:
                 ax.text(0.5, y, "withheld: judge not calibrated" if key == "judge_only" else "not enough grades",
                         ha="center", va="center", fontsize=8, color="#a00")  # fmt: skip
-                continue
-            ax.errorbar(iv["value"], y, xerr=[[iv["value"] - iv["low"]], [iv["high"] - iv["value"]]], fmt="o",
-                        capsize=4, color=color)  # fmt: skip
         ax.set_yticks(range(len(kinds)), [k[1] for k in kinds])
-        ax.set_xlim(0, 1)
         ax.invert_yaxis()
-        ax.grid(axis="x", alpha=0.3)
-        ax.set_title(f"{c['name']}: pass rate", loc="left")
     fig.tight_layout()
     return fig
 
