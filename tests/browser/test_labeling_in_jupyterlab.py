@@ -7,6 +7,7 @@ JupyterLab runs on 127.0.0.1 from this environment; Debian's chromium is driven 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -17,7 +18,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,8 +122,9 @@ def _run_all(page) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
 
-@pytest.mark.slow
-def test_label_in_jupyterlab_and_survive_a_kernel_restart(lab, request) -> None:
+@contextlib.contextmanager
+def _page(request) -> Iterator[Any]:
+    """A page in Debian's chromium; on failure a full-page screenshot lands in test-artifacts/."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -128,35 +132,41 @@ def test_label_in_jupyterlab_and_survive_a_kernel_restart(lab, request) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            _open(page, lab, "day3_eval_set.ipynb")
-            _run_all(page)
-            first = page.get_by_role("button", name="1 · positive")
-            first.wait_for(timeout=120_000)
-            progress = page.locator(".widget-html-content", has_text="labeled by").first
-            for _ in range(3):
-                before = progress.inner_text()
-                first.click()
-                page.wait_for_function(
-                    "([el, text]) => el.innerText !== text",
-                    arg=[progress.element_handle(), before],
-                    timeout=15_000,
-                )
-            page.get_by_role("button", name="3 · negative").click()
-            page.wait_for_function("() => document.body.innerText.includes('4 of')", timeout=15_000)
-            events = _label_events(lab["root"])
-            assert [e[1:] for e in events] == [("label", "positive")] * 3 + [("label", "negative")]
-            assert len({e[0] for e in events}) == 4  # four different items
-
-            # restart the kernel: the labels are already on disk, and the widget resumes after them
-            _restart_kernel(page)
-            assert len(_label_events(lab["root"])) == 4
-            _run_all(page)
-            page.get_by_text("4 of 300 labeled by").first.wait_for(timeout=120_000)
+            yield page
         except Exception:
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
             raise
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+def test_label_in_jupyterlab_and_survive_a_kernel_restart(lab, request) -> None:
+    with _page(request) as page:
+        _open(page, lab, "day3_eval_set.ipynb")
+        _run_all(page)
+        first = page.get_by_role("button", name="1 · positive")
+        first.wait_for(timeout=120_000)
+        progress = page.locator(".widget-html-content", has_text="labeled by").first
+        for _ in range(3):
+            before = progress.inner_text()
+            first.click()
+            page.wait_for_function(
+                "([el, text]) => el.innerText !== text",
+                arg=[progress.element_handle(), before],
+                timeout=15_000,
+            )
+        page.get_by_role("button", name="3 · negative").click()
+        page.wait_for_function("() => document.body.innerText.includes('4 of')", timeout=15_000)
+        events = _label_events(lab["root"])
+        assert [e[1:] for e in events] == [("label", "positive")] * 3 + [("label", "negative")]
+        assert len({e[0] for e in events}) == 4  # four different items
+
+        # restart the kernel: the labels are already on disk, and the widget resumes after them
+        _restart_kernel(page)
+        assert len(_label_events(lab["root"])) == 4
+        _run_all(page)
+        page.get_by_text("4 of 300 labeled by").first.wait_for(timeout=120_000)
 
 
 @pytest.mark.slow
@@ -164,39 +174,29 @@ def test_grade_answers_on_the_rubric_in_jupyterlab(lab, request) -> None:
     """The RAG sample's Day 3: the PoC answers through its local stub, a person grades two answers on both
     criteria by clicking, the kernel restarts, the grades are in the ledger and grading resumes after them."""
     import nbformat
-    from playwright.sync_api import sync_playwright
 
     path = lab["root"] / "workbooks" / "day3_eval_set.ipynb"
     nb = nbformat.read(str(path), as_version=4)
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     params.source = params.source.replace("pharma-feedback", "drug-answers")
     nbformat.write(nb, str(path))
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            _open(page, lab, "day3_eval_set.ipynb")
-            _run_all(page)
-            progress = page.locator(".widget-html-content", has_text="answers graded by").first
-            progress.wait_for(timeout=120_000)
-            page.get_by_text("Retrieved context").first.wait_for()
-            for n in (1, 2):
-                page.get_by_role("button", name="pass").nth(0).click()  # answers_question
-                page.get_by_role("button", name="fail").nth(1).click()  # grounded
-                page.get_by_role("button", name="pass").nth(2).click()  # faithful
-                page.wait_for_function(
-                    f"() => document.body.innerText.includes('{n} of 60 answers graded')", timeout=15_000
-                )
-            events = _label_events(lab["root"], "drug-answers")
-            assert [e[1:] for e in events] == [("label", "pass"), ("label", "fail"), ("label", "pass")] * 2
-            assert len({e[0] for e in events}) == 2  # two answers
-            _restart_kernel(page)
-            _run_all(page)
-            page.get_by_text("2 of 60 answers graded by").first.wait_for(timeout=120_000)
-            assert len(_label_events(lab["root"], "drug-answers")) == 6
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with _page(request) as page:
+        _open(page, lab, "day3_eval_set.ipynb")
+        _run_all(page)
+        progress = page.locator(".widget-html-content", has_text="answers graded by").first
+        progress.wait_for(timeout=120_000)
+        page.get_by_text("Retrieved context").first.wait_for()
+        for n in (1, 2):
+            page.get_by_role("button", name="pass").nth(0).click()  # answers_question
+            page.get_by_role("button", name="fail").nth(1).click()  # grounded
+            page.get_by_role("button", name="pass").nth(2).click()  # faithful
+            page.wait_for_function(
+                f"() => document.body.innerText.includes('{n} of 60 answers graded')", timeout=15_000
+            )
+        events = _label_events(lab["root"], "drug-answers")
+        assert [e[1:] for e in events] == [("label", "pass"), ("label", "fail"), ("label", "pass")] * 2
+        assert len({e[0] for e in events}) == 2  # two answers
+        _restart_kernel(page)
+        _run_all(page)
+        page.get_by_text("2 of 60 answers graded by").first.wait_for(timeout=120_000)
+        assert len(_label_events(lab["root"], "drug-answers")) == 6
