@@ -28,12 +28,20 @@ def prepare_rubric_sample(
     spec: Spec, out: str | Path, n: int | None = None, progress: bool = True
 ) -> pd.DataFrame:
     """The answers to grade: the PoC's answers to ``n`` eval questions, picked by a seeded hash of their id."""
+    return _sample(_answered(spec, out, progress)[1], n or spec.eval.sample_size)
+
+
+def _answered(spec: Spec, out: str | Path, progress: bool) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """The eval questions and a grading row for each one the PoC answered (answers from the ledger)."""
     items = load_eval_items(spec)
     _, calls = poc_answers(spec, out, items, progress=progress)
-    frame = grading_frame(spec, items, calls)
-    order = frame["key"].map(lambda k: hashlib.sha256(f"{SEED}:{k}".encode()).hexdigest())
-    frame = frame.assign(_order=order).sort_values("_order").drop(columns="_order")
-    frame = frame.head(n or spec.eval.sample_size).reset_index(drop=True)
+    return items, grading_frame(spec, items, calls)
+
+
+def _sample(answered: pd.DataFrame, n: int) -> pd.DataFrame:
+    order = answered["key"].map(lambda k: hashlib.sha256(f"{SEED}:{k}".encode()).hexdigest())
+    frame = answered.assign(_order=order).sort_values("_order").drop(columns="_order")
+    frame = frame.head(n).reset_index(drop=True)
     frame["stratum"] = "all"
     frame["weight"] = 1.0
     return frame
@@ -48,12 +56,10 @@ def build_rubric_set(
 ) -> dict[str, Any]:
     """Day 3's eval set for a generation PoC: grades per criterion, their origin, agreement, export."""
     out = Path(out)
-    frame = prepare_rubric_sample(spec, out, progress=progress)
-    items = load_eval_items(spec)
-    _, calls = poc_answers(spec, out, items, progress=progress)
-    answered = grading_frame(
-        spec, items, calls
+    items, answered = _answered(
+        spec, out, progress
     )  # grades count for any answer in the set, not only the sample
+    frame = _sample(answered, spec.eval.sample_size)
     hashes = dict(zip(answered["key"], answered["item_hash"], strict=True))
     imported = 0
     per_criterion = []
