@@ -12,6 +12,7 @@ people-only and judge-only intervals.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -27,7 +28,7 @@ from ..errors import RescueError
 from ..evalset.labels import current_labels, resolve
 from ..spec import Criterion, PocSpec, Spec
 from . import textscores
-from .adapters import Adapter, make_poc_adapter, make_system_adapter
+from .adapters import Adapter, _hash, make_poc_adapter, make_system_adapter
 from .ledger import Call, Ledger
 from .runner import RunPolicy, run
 
@@ -246,24 +247,25 @@ def people_grades(ledger: Ledger, criterion: Criterion, hashes: dict[str, str]) 
 # --- Day 4 ---------------------------------------------------------------------------------------
 
 
-def _judge_run(
-    spec: Spec, ledger: Ledger, criterion: Criterion, poc: Adapter, frame: pd.DataFrame,
-    policy: RunPolicy | None, progress: bool,
-) -> list[Call]:  # fmt: skip
+def _judge(spec: Spec) -> Adapter:
+    """The judge's adapter (with rescue's system prompt unless the spec gives one); one for every criterion."""
     assert spec.eval.judge is not None
     judge_spec = spec.eval.judge
     if not judge_spec.system_prompt:
         judge_spec = judge_spec.model_copy(update={"system_prompt": JUDGE_SYSTEM})
-    judge = make_system_adapter(spec, judge_spec, "judge", "eval.judge")
-    judge.config = _config_hash(judge.config, criterion.model_dump(mode="json"))
+    return make_system_adapter(spec, judge_spec, "judge", "eval.judge")
+
+
+def _judge_run(
+    judge: Adapter, ledger: Ledger, criterion: Criterion, poc: Adapter, frame: pd.DataFrame,
+    policy: RunPolicy | None, progress: bool,
+) -> list[Call]:  # fmt: skip
+    # the criterion's scale and threshold are part of the judge's config for it
+    judge = dataclasses.replace(judge, config=_hash(judge.config, criterion.model_dump(mode="json")))
     items = [{"item_id": r["key"], "text": judge_prompt(criterion, r["question"], r["answer"], r["context"], r["reference"])}
              for r in frame.to_dict("records")]  # fmt: skip
     # the dataset names the PoC config: a changed PoC gets its answers judged afresh
     return run(judge, items, ledger, f"judge:{criterion.name}:{poc.config}", policy, progress=progress)
-
-
-def _config_hash(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 MIN_PER_CLASS = 5  # a judge is only checked against people who graded enough passes and enough fails
@@ -494,8 +496,10 @@ def build_generation_position(
             base_calls = run(baseline, items, ledger, "production", policy, progress=progress)
         frame = grading_frame(spec, items, poc_calls)
         hashes = dict(zip(frame["key"], frame["item_hash"], strict=True))
+        judge = _judge(spec) if ev.rubric else None
         for criterion in ev.rubric:
-            judge_calls = _judge_run(spec, ledger, criterion, poc, frame, policy, progress)
+            assert judge is not None
+            judge_calls = _judge_run(judge, ledger, criterion, poc, frame, policy, progress)
             judge_calls_all += judge_calls
             people = people_grades(ledger, criterion, hashes)
             criteria.append(_criterion_block(spec, criterion, frame, judge_calls, people, len(items)))
