@@ -231,16 +231,11 @@ def people_grades(ledger: Ledger, criterion: Criterion, hashes: dict[str, str]) 
     now; grades given for a different question, answer or documents are counted as stale, never used."""
     fresh, stale = current_grades(ledger, criterion, hashes)
     resolved = resolve(fresh) if len(fresh) else pd.DataFrame(columns=["item", "label", "label_origin"])
-    grades: dict[str, str] = {}
-    origin: dict[str, str] = {}
-    for row in resolved.to_dict("records"):
-        grades[row["item"]] = row["label"]
-        origin[row["item"]] = row["label_origin"] or "unstated"
+    rows = resolved.to_dict("records")
     return {
-        "grades": grades,
+        "grades": {row["item"]: row["label"] for row in rows},
         "stale": stale,
-        "origin": dict(Counter(origin.values())),
-        "origin_by_item": origin,
+        "origin": dict(Counter(row["label_origin"] or "unstated" for row in rows)),
     }
 
 
