@@ -78,42 +78,47 @@ def summaries_markdown(readout: dict[str, Any]) -> str:
         lines.append(
             f"- **Eval set**: {e['labeled']} of {e['sampled']} sampled items labeled ({origin}); agreement {agreement}."
         )
-    if (p := s.get("eval_position")) and p.get("task") == "generation":
-        parts = [
-            f"token F1 {p['token_f1']['value']:.2f} against reference answers on {p['n']} production questions"
-        ]
-        if p.get("demo_token_f1"):
-            parts[0] = f"{p['demo_token_f1']['value']:.2f} on the demo vs " + parts[0]
-        for c in p["rubric"]:
-            rate = c["pass_rate"]
-            shown = (
-                f"{rate['value']:.0%} of questions (95% CI {rate['low']:.0%}–{rate['high']:.0%})"
-                if rate and rate.get("value") is not None
-                else "not graded yet"
+    if p := s.get("eval_position"):
+        cost = f", {p['cost_per_month_eur']:,.0f} EUR a month" if p["cost_per_month_eur"] is not None else ""
+        if p.get("task") == "generation":
+            lines.append(
+                f"- **Eval position**: {'; '.join(_generation_parts(p))}; p95 {p['latency_p95_ms']} ms{cost}."
             )
-            judge = "judge calibrated" if c["judge_believed"] else "judge not believed"
-            if c.get("grades") and c.get("grades_by_people", 0) < c["grades"]:
-                judge += f"; {c['grades'] - c['grades_by_people']} of {c['grades']} grades not from a person"
-            parts.append(f"`{c['name']}` passes {shown} ({judge})")
-        if p.get("retrieval_hit_rate"):
-            parts.append(f"retrieval hit rate {p['retrieval_hit_rate']['value']:.0%}")
-        cost = f", {p['cost_per_month_eur']:,.0f} EUR a month" if p["cost_per_month_eur"] is not None else ""
-        lines.append(f"- **Eval position**: {'; '.join(parts)}; p95 {p['latency_p95_ms']} ms{cost}.")
-        if p.get("baseline"):
-            lines.append(f"  {p['baseline']}")
-    elif p := s.get("eval_position"):
-        demo = f"{p['demo_accuracy']['value']:.0%} on the demo vs " if p.get("demo_accuracy") else ""
-        cost = f", {p['cost_per_month_eur']:,.0f} EUR a month" if p["cost_per_month_eur"] is not None else ""
-        contract = (
-            f", {p['contract_valid_rate']:.0%} of outputs fit the contract"
-            if p["contract_valid_rate"] is not None
-            else ""
-        )
-        lines.append(f"- **Eval position**: {demo}{p['accuracy']['value']:.0%} accuracy on {p['n']} production items "
-                     f"(macro-F1 {p['macro_f1']['value']:.2f}); p95 {p['latency_p95_ms']} ms{cost}{contract}.")  # fmt: skip
+        else:
+            demo = f"{p['demo_accuracy']['value']:.0%} on the demo vs " if p.get("demo_accuracy") else ""
+            contract = (
+                f", {p['contract_valid_rate']:.0%} of outputs fit the contract"
+                if p["contract_valid_rate"] is not None
+                else ""
+            )
+            lines.append(f"- **Eval position**: {demo}{p['accuracy']['value']:.0%} accuracy on {p['n']} production items "
+                         f"(macro-F1 {p['macro_f1']['value']:.2f}); p95 {p['latency_p95_ms']} ms{cost}{contract}.")  # fmt: skip
         if p.get("baseline"):
             lines.append(f"  {p['baseline']}")
     return "\n".join(lines) or "_No artifacts yet._"
+
+
+def _generation_parts(p: dict[str, Any]) -> list[str]:
+    """A free-text PoC's position in phrases: token F1 (and its demo), each criterion's pass rate, retrieval."""
+    parts = [
+        f"token F1 {p['token_f1']['value']:.2f} against reference answers on {p['n']} production questions"
+    ]
+    if p.get("demo_token_f1"):
+        parts[0] = f"{p['demo_token_f1']['value']:.2f} on the demo vs " + parts[0]
+    for c in p["rubric"]:
+        rate = c["pass_rate"]
+        shown = (
+            f"{rate['value']:.0%} of questions (95% CI {rate['low']:.0%}–{rate['high']:.0%})"
+            if rate and rate.get("value") is not None
+            else "not graded yet"
+        )
+        judge = "judge calibrated" if c["judge_believed"] else "judge not believed"
+        if c.get("grades") and c.get("grades_by_people", 0) < c["grades"]:
+            judge += f"; {c['grades'] - c['grades_by_people']} of {c['grades']} grades not from a person"
+        parts.append(f"`{c['name']}` passes {shown} ({judge})")
+    if p.get("retrieval_hit_rate"):
+        parts.append(f"retrieval hit rate {p['retrieval_hit_rate']['value']:.0%}")
+    return parts
 
 
 def top_gaps_table(readout: dict[str, Any]):
