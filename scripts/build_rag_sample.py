@@ -48,9 +48,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from rescue.evals.generation import judge_prompt as rescue_judge_prompt
-from rescue.evalset.agreement import cohen_kappa
+from rescue.evals.judge import judge_prompt as rescue_judge_prompt
 from rescue.spec import Criterion
+from rescue.stats import cohen_kappa
 
 SEED = 20180611
 """Master seed (the pharma-feedback build's), combined with a per-purpose tag."""

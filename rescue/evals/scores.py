@@ -1,8 +1,7 @@
-"""Scores with honest statistics: intervals on every number, paired tests against the baseline.
+"""Classification and extraction scores, each with a 95% interval.
 
-Rates get Wilson intervals (scipy); F1-like scores get percentile bootstrap intervals over items;
-PoC vs baseline uses McNemar's test on the discordant pairs (exact binomial when they are few, the
-chi-square with continuity correction otherwise) and a paired bootstrap of the difference.
+Rates get Wilson intervals; macro-F1, MCC and micro-F1 get percentile bootstrap intervals over items. The
+statistics themselves (Wilson, the bootstrap, McNemar, Holm, power) live in :mod:`rescue.stats`.
 """
 
 from __future__ import annotations
@@ -11,23 +10,8 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-BOOTSTRAP = 2000
-SEED = 20261125
-
-
-def wilson(successes: int, n: int, confidence: float = 0.95) -> dict[str, float | None]:
-    """A rate with its Wilson score interval (scipy's binomtest)."""
-    if n == 0:
-        return {"value": None, "low": None, "high": None, "n": 0}
-    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return {
-        "value": round(successes / n, 4),
-        "low": round(float(ci.low), 4),
-        "high": round(float(ci.high), 4),
-        "n": n,
-    }
+from ..stats import SEED, bootstrap_interval, wilson
 
 
 def confusion(y_true: list[str], y_pred: list[str], classes: list[str]) -> np.ndarray:
@@ -89,13 +73,14 @@ def classification(
 
     mcc = _mcc(full_matrix(yt, yp)) if n else 0.0
     low = high = mcc_low = mcc_high = None
-    if n:
-        rng = np.random.default_rng(seed)
-        draws = rng.integers(0, n, size=(BOOTSTRAP, n))
-        boot = np.array([_macro_f1_counts(yt[d], yp[d], len(classes)) for d in draws])
-        low, high = (round(float(v), 4) for v in np.percentile(boot, [2.5, 97.5]))
-        boot_mcc = np.array([_mcc(full_matrix(yt[d], yp[d])) for d in draws])
-        mcc_low, mcc_high = (round(float(v), 4) for v in np.percentile(boot_mcc, [2.5, 97.5]))
+    if n:  # the same resamples for both (one seed)
+        low, high = (
+            round(v, 4)
+            for v in bootstrap_interval(lambda d: _macro_f1_counts(yt[d], yp[d], len(classes)), n, seed=seed)
+        )
+        mcc_low, mcc_high = (
+            round(v, 4) for v in bootstrap_interval(lambda d: _mcc(full_matrix(yt[d], yp[d])), n, seed=seed)
+        )
     return {
         "n": n,
         "accuracy": wilson(correct, n),
@@ -125,87 +110,6 @@ def _macro_f1_counts(yt: np.ndarray, yp: np.ndarray, k: int) -> float:
         recall = np.where(n_true > 0, tp / n_true, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     return float(f1.mean())
-
-
-def mcnemar(a_correct: list[bool], b_correct: list[bool], exact_below: int = 25) -> dict[str, Any]:
-    """McNemar's test on paired outcomes: exact binomial when discordant pairs are few."""
-    a_only = sum(1 for a, b in zip(a_correct, b_correct, strict=True) if a and not b)
-    b_only = sum(1 for a, b in zip(a_correct, b_correct, strict=True) if b and not a)
-    discordant = a_only + b_only
-    if discordant == 0:
-        return {"a_only": 0, "b_only": 0, "p_value": 1.0, "method": "no discordant pairs"}
-    if discordant < exact_below:
-        p = stats.binomtest(a_only, discordant, 0.5).pvalue
-        method = "exact binomial"
-    else:
-        chi2 = (abs(a_only - b_only) - 1) ** 2 / discordant
-        p = float(stats.chi2.sf(chi2, 1))
-        method = "chi-square with continuity correction"
-    return {"a_only": a_only, "b_only": b_only, "p_value": round(float(p), 6), "method": method}
-
-
-def bootstrap_mean(values: Any, seed: int = SEED) -> dict[str, Any]:
-    """The mean over items with a percentile bootstrap 95% interval (rounded to 4 places)."""
-    arr = np.asarray(values, dtype=float)
-    n = len(arr)
-    if n == 0:
-        return {"value": None, "low": None, "high": None, "n": 0}
-    rng = np.random.default_rng(seed)
-    boot = arr[rng.integers(0, n, size=(BOOTSTRAP, n))].mean(axis=1)
-    low, high = np.percentile(boot, [2.5, 97.5])
-    return {
-        "value": round(float(arr.mean()), 4),
-        "low": round(float(low), 4),
-        "high": round(float(high), 4),
-        "n": n,
-    }
-
-
-def paired_difference(a_correct: list[bool], b_correct: list[bool], seed: int = SEED) -> dict[str, Any]:
-    """Accuracy of A minus accuracy of B on the same items, with a paired bootstrap 95% interval."""
-    return bootstrap_mean(np.array(a_correct, dtype=float) - np.array(b_correct, dtype=float), seed)
-
-
-def detectable_difference(n: int, p: float = 0.5, alpha: float = 0.05, power: float = 0.8) -> float | None:
-    """Smallest difference in a rate detectable at this n (two-sided, normal approximation)."""
-    if n <= 0:
-        return None
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    return round(float(z * math.sqrt(2 * p * (1 - p) / n)), 4)
-
-
-def labels_needed(difference: float, p: float = 0.5, alpha: float = 0.05, power: float = 0.8) -> int:
-    """Items needed to detect ``difference`` in a rate (two-sided, normal approximation)."""
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    return math.ceil(2 * p * (1 - p) * (z / difference) ** 2)
-
-
-def percentile_with_interval(values: list[float], q: float, seed: int = SEED) -> dict[str, float | None]:
-    """A latency percentile with a bootstrap 95% interval."""
-    if not values:
-        return {"value": None, "low": None, "high": None, "n": 0}
-    arr = np.array(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    boot = np.percentile(arr[rng.integers(0, len(arr), size=(BOOTSTRAP, len(arr)))], q, axis=1)
-    low, high = np.percentile(boot, [2.5, 97.5])
-    return {
-        "value": round(float(np.percentile(arr, q)), 3),
-        "low": round(float(low), 3),
-        "high": round(float(high), 3),
-        "n": len(arr),
-    }
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm-Bonferroni adjusted p-values (same order as given)."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [0.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = round(running, 6)
-    return adjusted
 
 
 def extraction(
@@ -265,9 +169,10 @@ def extraction(
     micro = f1(*counts.sum(axis=(0, 1)))[2] if n else 0.0
     low = high = None
     if n:
-        rng = np.random.default_rng(seed)
-        boot = [f1(*counts[idx].sum(axis=(0, 1)))[2] for idx in rng.integers(0, n, size=(BOOTSTRAP, n))]
-        low, high = (round(float(v), 4) for v in np.percentile(boot, [2.5, 97.5]))
+        low, high = (
+            round(v, 4)
+            for v in bootstrap_interval(lambda idx: f1(*counts[idx].sum(axis=(0, 1)))[2], n, seed=seed)
+        )
     return {
         "fields": per_field,
         "micro_f1": {"value": round(micro, 4), "low": low, "high": high, "n": n},

@@ -1,11 +1,10 @@
 """Scores for generative and RAG PoCs: free-text answers, retrieval, and LLM judges checked against people.
 
 Reference-based scores use the well-kept packages (rouge-score for ROUGE-L, sacrebleu for chrF); exact match and
-token F1 follow the SQuAD evaluation script. Every number carries a 95% interval in the style of
-:mod:`rescue.evals.scores`: rates get Wilson intervals, means over items a percentile bootstrap
-(``BOOTSTRAP`` draws, seeded). A judge's pass rate is combined with a small human-labelled set by
-prediction-powered inference (Angelopoulos et al., 2023, Science; PPI++ power tuning, Angelopoulos, Duchi and
-Zrnic, 2023), computed as ppi-python does and tested against it.
+token F1 follow the SQuAD evaluation script. Every number carries a 95% interval from :mod:`rescue.stats`:
+rates get Wilson intervals, means over items the percentile bootstrap (``DRAWS`` draws, ``SEED``). A
+judge's agreement with people is Cohen's kappa with a bootstrap interval; combining a judge's pass rate with
+a small human-labelled set (prediction-powered inference) is :func:`rescue.stats.ppi_mean`.
 """
 
 from __future__ import annotations
@@ -14,15 +13,14 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from rescue.evals.scores import BOOTSTRAP, SEED, bootstrap_mean, confusion, paired_difference, wilson
-from rescue.evalset.agreement import cohen_kappa
+from ..stats import SEED, bootstrap_interval, bootstrap_mean, cohen_kappa, paired_difference, wilson
+from .scores import confusion
 
 REFERENCE_METRICS = ("exact_match", "token_f1", "rouge_l", "chrf")
 RETRIEVAL_METRICS = ("hit_rate", "mrr", "ndcg", "recall", "precision")
@@ -33,25 +31,6 @@ _PUNCTUATION = set(string.punctuation)
 
 def _empty(n: int = 0) -> dict[str, Any]:
     return {"value": None, "low": None, "high": None, "n": n}
-
-
-def _normal_interval(values: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
-    n = len(values)
-    if n == 0:
-        return _empty()
-    mean = float(values.mean())
-    if n < 2:
-        return {"value": round(mean, 4), "low": None, "high": None, "n": n}
-    half = float(stats.norm.ppf(0.5 + confidence / 2) * values.std(ddof=1) / math.sqrt(n))
-    return {"value": round(mean, 4), "low": round(mean - half, 4), "high": round(mean + half, 4), "n": n}
-
-
-def _rate_or_mean(values: Sequence[float]) -> dict[str, Any]:
-    """Wilson interval for 0/1 data, the normal-approximation interval of the mean otherwise."""
-    arr = np.asarray(values, dtype=float)
-    if np.isin(arr, (0.0, 1.0)).all():
-        return {**wilson(int(arr.sum()), len(arr)), "method": "wilson"}
-    return {**_normal_interval(arr), "method": "normal"}
 
 
 # --- free text against a reference -------------------------------------------------------------------------
@@ -142,7 +121,7 @@ def paired_scores(a: list[float], b: list[float], seed: int = SEED) -> dict[str,
     n = len(a)
     if n == 0:
         return {"n": 0, "value": None, "low": None, "high": None, "p_value": None}
-    difference = paired_difference(a, b, seed=seed)  # type: ignore[arg-type]  # it takes floats as well as bools
+    difference = paired_difference(a, b, seed=seed)
     diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     # nothing to test when every difference is zero
     p_value = 1.0 if np.all(diff == 0) else float(stats.wilcoxon(diff, zero_method="zsplit").pvalue)
@@ -222,89 +201,7 @@ def retrieval(
     return result
 
 
-# --- a judge's verdicts: prediction-powered inference and agreement with people ---------------------------------
-
-
-def _ppi_lambda(y: np.ndarray, yhat: np.ndarray, yhat_unlabeled: np.ndarray) -> float:
-    """PPI++ power tuning for a mean, as ``ppi_py._calc_lam_glm`` computes it, clipped to [0, 1].
-
-    lambda = cov(Y, Yhat) / ((1 + n/N) var(Yhat over all items)), the covariance over the labelled items with
-    1/n, the variance with 1/(n+N-1). A judge that gives every item the same score carries no information and
-    gets lambda 0 (ppi-python would return nan).
-    """
-    n, big_n = len(y), len(yhat_unlabeled)
-    covariance = float(np.mean((y - y.mean()) * (yhat - yhat.mean())))
-    variance = float(np.var(np.concatenate([yhat, yhat_unlabeled]), ddof=1))
-    if variance == 0 or not math.isfinite(variance):
-        return 0.0
-    return float(np.clip(covariance / ((1 + n / big_n) * variance), 0.0, 1.0))
-
-
-def ppi_mean(
-    y_labeled: list[float],
-    yhat_labeled: list[float],
-    yhat_unlabeled: list[float],
-    alpha: float = 0.05,
-    lam: float | None = None,
-) -> dict[str, Any]:
-    """Prediction-powered estimate of a mean (e.g. a pass rate) with a two-sided 1 - alpha interval.
-
-    ``y_labeled`` are people's scores on the labelled items, ``yhat_labeled`` the judge's scores on the same
-    items, ``yhat_unlabeled`` the judge's scores on the items nobody labelled. The estimate is
-    lambda·mean(yhat_unlabeled) + mean(y_labeled − lambda·yhat_labeled): the judge's mean corrected by its
-    measured error, so the interval stays valid however the judge errs (Angelopoulos et al., 2023, Science).
-    With ``lam=None`` lambda is power-tuned (PPI++, Angelopoulos, Duchi and Zrnic, 2023) and clipped to [0, 1],
-    exactly as ``ppi_py.ppi_mean_ci(..., lam=None)``: lambda 0 is the human-only estimate, ``lam=1`` classic PPI.
-    The interval is the normal approximation with the standard deviations ppi-python uses (1/n).
-
-    Values are rounded to 6 places (so they can be checked against ppi-python). With fewer than two labelled
-    items there is no interval (``low``/``high`` None); with none, no estimate.
-    """
-    if len(y_labeled) != len(yhat_labeled):
-        raise ValueError(f"{len(y_labeled)} human labels against {len(yhat_labeled)} judge labels")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), not {alpha}")
-    y = np.asarray(y_labeled, dtype=float)
-    yhat = np.asarray(yhat_labeled, dtype=float)
-    unlabeled = np.asarray(yhat_unlabeled, dtype=float)
-    n, big_n = len(y), len(unlabeled)
-    result: dict[str, Any] = {
-        "value": None,
-        "low": None,
-        "high": None,
-        "n_labeled": n,
-        "n_unlabeled": big_n,
-        "lambda": None,
-    }
-    if n == 0:
-        return result
-    if big_n == 0:  # no judge-only items: nothing to add to the people's labels, whatever lam says
-        lam = 0.0
-    elif lam is None:
-        lam = _ppi_lambda(y, yhat, unlabeled)
-    imputed = lam * unlabeled.mean() if big_n else 0.0
-    rectifier = y - lam * yhat
-    value = float(imputed + rectifier.mean())
-    result["value"] = round(value, 6)
-    result["lambda"] = round(float(lam), 6)
-    if n < 2:
-        return result
-    imputed_var = (lam * unlabeled).var() / big_n if big_n else 0.0
-    half = float(stats.norm.ppf(1 - alpha / 2) * math.sqrt(imputed_var + rectifier.var() / n))
-    result.update(low=round(value - half, 6), high=round(value + half, 6))
-    return result
-
-
-def naive_intervals(y_labeled: list[float], yhat_all: list[float]) -> dict[str, Any]:
-    """The two intervals PPI improves on, shown beside it (95%).
-
-    - ``human_only``: the mean of people's labels over the labelled items alone;
-    - ``judge_only``: the mean of the judge's scores over all items. **It ignores the judge's errors**: its
-      interval only reflects sampling, so it is narrow and, when the judge is biased, wrong.
-
-    0/1 data get Wilson intervals, anything else the normal approximation; ``method`` says which.
-    """
-    return {"human_only": _rate_or_mean(y_labeled), "judge_only": _rate_or_mean(yhat_all)}
+# --- a judge's verdicts: agreement with people -------------------------------------------------------------
 
 
 def judge_agreement(
@@ -312,7 +209,7 @@ def judge_agreement(
 ) -> dict[str, Any]:
     """How well a judge agrees with people on the same items.
 
-    Cohen's kappa (:func:`rescue.evalset.agreement.cohen_kappa`) with a percentile bootstrap 95% interval; the
+    Cohen's kappa (:func:`rescue.stats.cohen_kappa`) with a percentile bootstrap 95% interval; the
     confusion matrix (rows people, columns the judge); the judge's sensitivity (people said ``positive``, so did
     the judge) and specificity (people said anything else, so did the judge), and raw agreement, with Wilson
     intervals.
@@ -326,13 +223,10 @@ def judge_agreement(
     kappa = _empty()
     if n:
         value = cohen_kappa(human, judge)
-        rng = np.random.default_rng(seed)
-        draws = [
-            cohen_kappa([human[i] for i in idx], [judge[i] for i in idx])
-            for idx in rng.integers(0, n, size=(BOOTSTRAP, n))
-        ]
-        low, high = np.percentile(draws, [2.5, 97.5])
-        kappa = {"value": round(value, 4), "low": round(float(low), 4), "high": round(float(high), 4), "n": n}
+        low, high = bootstrap_interval(
+            lambda idx: cohen_kappa([human[i] for i in idx], [judge[i] for i in idx]), n, seed=seed
+        )
+        kappa = {"value": round(value, 4), "low": round(low, 4), "high": round(high, 4), "n": n}
     pairs = list(zip(human, judge, strict=True))
     positives = sum(1 for h, _ in pairs if h == positive)
     return {

@@ -14,11 +14,11 @@ import math
 import re
 
 import pandas as pd
-from scipy import stats
 
-from ..data.connect import SourceError, read_texts
-from ..errors import RescueError
+from ..data.connect import read_texts
+from ..errors import RescueError, SourceUnavailable
 from ..spec import Spec
+from ..stats import half_width, items_for_half_width
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -40,7 +40,7 @@ def population(spec: Spec, extra_columns: list[str] | None = None) -> pd.DataFra
             continue
         try:
             frame = read_texts(spec, source, extra_columns)
-        except SourceError as exc:
+        except SourceUnavailable as exc:
             raise RescueError(f"cannot sample from {source.name}: {exc.reason}") from None
         frames.append(frame.assign(source=source.name))
     if not frames:
@@ -103,17 +103,15 @@ def draw(frame: pd.DataFrame, n: int, strata: list[str], seed: int = 7, minimum:
 
 def precision_table(sizes: list[int] | None = None, p: float = 0.5) -> pd.DataFrame:
     """The half-width of a 95% interval on a rate (worst case p = 0.5) that each sample size buys."""
-    z = stats.norm.ppf(0.975)
     sizes = sizes or [50, 100, 200, 300, 400, 600, 1000, 2000]
     return pd.DataFrame(
         {
             "labeled items": sizes,
-            "± points (95%)": [round(100 * z * math.sqrt(p * (1 - p) / n), 1) for n in sizes],
+            "± points (95%)": [round(100 * half_width(n, p), 1) for n in sizes],
         }
     )
 
 
-def size_for(half_width: float, p: float = 0.5) -> int:
-    """Labeled items needed for a 95% interval of ± ``half_width`` on a rate."""
-    z = stats.norm.ppf(0.975)
-    return math.ceil(z * z * p * (1 - p) / half_width**2)
+def size_for(width: float, p: float = 0.5) -> int:
+    """Labeled items needed for a 95% interval of ± ``width`` on a rate."""
+    return items_for_half_width(width, p)

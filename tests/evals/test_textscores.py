@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -12,16 +11,14 @@ from sacrebleu.metrics import CHRF
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, ndcg_score
 
-from rescue.evals.scores import wilson
 from rescue.evals.textscores import (
     judge_agreement,
-    naive_intervals,
     normalise_answer,
     paired_scores,
-    ppi_mean,
     reference_scores,
     retrieval,
 )
+from rescue.stats import DRAWS, SEED, wilson
 
 PAIRS = [
     ("The Denver Broncos won", "Denver Broncos"),
@@ -30,15 +27,6 @@ PAIRS = [
     ("Metformin helped my blood sugar", "metformin lowered blood sugar"),
     ("no idea", "Headaches were the most common side effect"),
 ]
-
-
-@pytest.fixture(scope="module")
-def ppi_py():
-    # ppi_py calls warnings.simplefilter("ignore") at import: keep that from leaking into the test session
-    with warnings.catch_warnings():
-        import ppi_py
-
-    return ppi_py
 
 
 # --- free text ----------------------------------------------------------------------------------------------
@@ -98,8 +86,6 @@ def test_empty_inputs_do_not_crash():
     assert paired_scores([], []) == {"n": 0, "value": None, "low": None, "high": None, "p_value": None}
     empty = retrieval([], [])
     assert empty["n"] == 0 and empty["hit_rate"]["value"] is None and empty["ndcg"]["value"] is None
-    assert ppi_mean([], [], [1.0, 0.0])["value"] is None
-    assert naive_intervals([], [])["human_only"]["value"] is None
     agreement = judge_agreement([], [])
     assert agreement["n"] == 0 and agreement["kappa"]["value"] is None
     assert agreement["sensitivity"]["value"] is None
@@ -188,102 +174,6 @@ def test_ndcg_matches_sklearn():
             assert ours == pytest.approx(ndcg_score(y_true, y_score, k=k), abs=1e-4)
 
 
-# --- prediction-powered inference ---------------------------------------------------------------------------
-
-
-def _binary_data(seed: int = 0, n: int = 200, big_n: int = 2000):
-    rng = np.random.default_rng(seed)
-    y_all = (rng.random(n + big_n) < 0.35).astype(float)
-    # a biased judge: passes 25% of failures, fails 10% of passes
-    flip = np.where(y_all == 1, rng.random(n + big_n) < 0.10, rng.random(n + big_n) < 0.25)
-    yhat_all = np.where(flip, 1 - y_all, y_all)
-    return y_all[:n], yhat_all[:n], yhat_all[n:]
-
-
-def _continuous_data(seed: int = 1, n: int = 150, big_n: int = 1500):
-    rng = np.random.default_rng(seed)
-    y_all = rng.normal(3.2, 1.0, n + big_n)
-    yhat_all = 0.8 * y_all + 0.9 + rng.normal(0, 0.6, n + big_n)
-    return y_all[:n], yhat_all[:n], yhat_all[n:]
-
-
-@pytest.mark.parametrize("data", [_binary_data, _continuous_data])
-@pytest.mark.parametrize("lam", [None, 1.0])
-@pytest.mark.parametrize("alpha", [0.05, 0.1])
-def test_ppi_matches_ppi_python(ppi_py, data, lam, alpha):
-    y, yhat, unlabeled = data()
-    ours = ppi_mean(list(y), list(yhat), list(unlabeled), alpha=alpha, lam=lam)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        point = ppi_py.ppi_mean_pointestimate(y, yhat, unlabeled, lam=lam)
-        low, high = ppi_py.ppi_mean_ci(y, yhat, unlabeled, alpha=alpha, lam=lam)
-    assert ours["value"] == pytest.approx(float(np.ravel(point)[0]), abs=1e-6)
-    assert ours["low"] == pytest.approx(float(np.ravel(low)[0]), abs=1e-6)
-    assert ours["high"] == pytest.approx(float(np.ravel(high)[0]), abs=1e-6)
-    assert ours["n_labeled"] == len(y) and ours["n_unlabeled"] == len(unlabeled)
-    if lam == 1.0:
-        assert ours["lambda"] == 1.0
-    else:
-        assert 0 < ours["lambda"] < 1
-
-
-def test_ppi_lambda_is_clipped_like_ppi_python(ppi_py):
-    rng = np.random.default_rng(2)
-    y = rng.normal(0, 1, 80)
-    yhat = -y + rng.normal(0, 0.1, 80)  # a judge that gets it backwards: power tuning drops it
-    unlabeled = rng.normal(0, 1, 400)
-    ours = ppi_mean(list(y), list(yhat), list(unlabeled))
-    assert ours["lambda"] == 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        low, high = ppi_py.ppi_mean_ci(y, yhat, unlabeled, alpha=0.05)
-    assert (ours["low"], ours["high"]) == pytest.approx((float(low[0]), float(high[0])), abs=1e-6)
-
-
-def test_ppi_edge_cases():
-    constant_judge = ppi_mean([1.0, 0.0, 1.0], [1.0, 1.0, 1.0], [1.0] * 10)
-    assert constant_judge["lambda"] == 0.0 and constant_judge["value"] == round(2 / 3, 6)
-    no_unlabeled = ppi_mean([1.0, 0.0], [1.0, 0.0], [], lam=1.0)
-    assert no_unlabeled["lambda"] == 0.0 and no_unlabeled["value"] == 0.5
-    single = ppi_mean([1.0], [1.0], [0.0, 1.0])
-    assert single["value"] is not None and single["low"] is None and single["high"] is None
-
-
-def test_a_perfect_judge_narrows_the_interval():
-    y, _, _ = _binary_data()
-    rng = np.random.default_rng(9)
-    unlabeled = (rng.random(2000) < 0.35).astype(float)
-    ppi = ppi_mean(list(y), list(y), list(unlabeled))
-    human = naive_intervals(list(y), list(y) + list(unlabeled))["human_only"]
-    assert ppi["lambda"] > 0.8  # power tuning tends to N / (n + N) for a perfect judge
-    assert ppi["high"] - ppi["low"] <= human["high"] - human["low"]
-
-
-def test_ppi_covers_where_the_judge_alone_does_not():
-    truth = 0.35
-    ppi_hits = judge_hits = 0
-    reps = 300
-    for rep in range(reps):
-        y, yhat, unlabeled = _binary_data(seed=100 + rep, n=100, big_n=1000)
-        ppi = ppi_mean(list(y), list(yhat), list(unlabeled))
-        judge = naive_intervals(list(y), list(yhat) + list(unlabeled))["judge_only"]
-        ppi_hits += ppi["low"] <= truth <= ppi["high"]
-        judge_hits += judge["low"] <= truth <= judge["high"]
-    assert 0.90 <= ppi_hits / reps <= 0.99
-    assert judge_hits / reps < 0.5  # the judge's bias (0.35 → ~0.48) is outside its own narrow interval
-
-
-def test_naive_intervals():
-    result = naive_intervals([1, 0, 1, 1], [1, 1, 0, 1, 1, 1, 0, 1])
-    assert result["human_only"] == {**wilson(3, 4), "method": "wilson"}
-    assert result["judge_only"] == {**wilson(6, 8), "method": "wilson"}
-    scores = [3.0, 4.0, 5.0, 4.0]
-    continuous = naive_intervals(scores, scores)["human_only"]
-    half = stats.norm.ppf(0.975) * np.std(scores, ddof=1) / 2
-    assert continuous["method"] == "normal"
-    assert continuous["low"] == round(4.0 - half, 4) and continuous["high"] == round(4.0 + half, 4)
-
-
 # --- agreement with people ----------------------------------------------------------------------------------
 
 
@@ -309,3 +199,14 @@ def test_judge_agreement_matches_sklearn_on_more_labels():
     assert result["kappa"]["value"] == round(cohen_kappa_score(human, judge), 4)
     matrix = np.array(result["confusion"]["matrix"])
     assert matrix.sum() == 60 and matrix.trace() == sum(h == j for h, j in zip(human, judge, strict=True))
+
+
+def test_judge_kappa_interval_is_the_one_bootstrap():
+    rng = np.random.default_rng(5)
+    human = np.array(rng.choice(["pass", "fail"], size=40))
+    judge = np.where(rng.random(40) < 0.8, human, rng.choice(["pass", "fail"], size=40))
+    draws = np.random.default_rng(SEED).integers(0, 40, size=(DRAWS, 40))
+    low, high = np.percentile([cohen_kappa_score(human[d], judge[d]) for d in draws], [2.5, 97.5])
+    kappa = judge_agreement(list(human), list(judge))["kappa"]
+    assert (kappa["low"], kappa["high"]) == (round(float(low), 4), round(float(high), 4))
+    assert judge_agreement(list(human), list(judge), seed=1)["kappa"] != kappa

@@ -1,4 +1,4 @@
-"""Agreement statistics against scikit-learn and Krippendorff's published example."""
+"""Agreement between labelers: the report, its measure and its interval (the coefficients: tests/test_stats.py)."""
 
 from __future__ import annotations
 
@@ -7,30 +7,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from rescue.evalset.agreement import agreement, cohen_kappa, krippendorff_alpha
+from rescue.evalset.agreement import agreement
+from rescue.stats import DRAWS, SEED, krippendorff_alpha
 
 
-def test_cohen_kappa_matches_sklearn() -> None:
-    rng = np.random.default_rng(1)
-    a = list(rng.choice(["pos", "neg", "neu"], 300))
-    b = [x if rng.random() < 0.7 else str(rng.choice(["pos", "neg", "neu"])) for x in a]
-    assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
-
-
-def test_krippendorff_alpha_published_example() -> None:
-    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability": 4 coders, 12 units, nominal alpha = 0.743
-    a = [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None]
-    b = [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3]
-    c = [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None]
-    d = [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None]
-    units = [[None if v is None else str(v) for v in unit] for unit in zip(a, b, c, d, strict=True)]
-    assert krippendorff_alpha(units) == pytest.approx(0.743, abs=1e-3)
-
-
-def test_agreement_report_with_interval() -> None:
-    rng = np.random.default_rng(2)
+def labels(n: int = 120, third: int = 0, seed: int = 2) -> pd.DataFrame:
+    """Two labelers agreeing on about 85% of ``n`` items, and a third who says "pos" on the first ``third``."""
+    rng = np.random.default_rng(seed)
     rows = []
-    for i in range(120):
+    for i in range(n):
         truth = str(rng.choice(["pos", "neg"]))
         rows.append({"item": f"i{i}", "labeler": "ana", "label": truth})
         rows.append(
@@ -40,9 +25,37 @@ def test_agreement_report_with_interval() -> None:
                 "label": truth if rng.random() < 0.85 else ("neg" if truth == "pos" else "pos"),
             }
         )
-    report = agreement(pd.DataFrame(rows))
+    rows += [{"item": f"i{i}", "labeler": "cem", "label": "pos"} for i in range(third)]
+    return pd.DataFrame(rows)
+
+
+def test_agreement_report_with_interval() -> None:
+    frame = labels()
+    report = agreement(frame)
     assert report["measure"] == "Cohen's kappa" and report["items"] == 120
+    assert report["labelers"] == ["ana", "ben"]
+    wide = frame.pivot_table(index="item", columns="labeler", values="label", aggfunc="last")
+    assert report["value"] == round(cohen_kappa_score(wide["ana"], wide["ben"]), 4)
     assert report["low"] < report["value"] < report["high"]
-    three = pd.DataFrame(rows + [{"item": f"i{i}", "labeler": "cem", "label": "pos"} for i in range(60)])
-    assert agreement(three)["measure"].startswith("Krippendorff")
-    assert agreement(pd.DataFrame(rows[::2])) is None  # one labeler: nothing to agree on
+    assert agreement(labels(third=60))["measure"].startswith("Krippendorff")
+    assert agreement(frame.iloc[::2]) is None  # one labeler: nothing to agree on
+
+
+def test_adjudicators_and_imports_are_not_labelers() -> None:
+    frame = labels(n=30)
+    ben = frame["labeler"] == "ben"
+    assert agreement(frame.assign(labeler=frame["labeler"].where(~ben, "adjudicator:ben"))) is None
+    assert agreement(frame.assign(labeler=frame["labeler"].where(~ben, "import:ben"))) is None
+
+
+def test_interval_is_the_one_bootstrap() -> None:
+    frame = labels(n=50, third=35, seed=3)  # cem labels 35 of the 50 items
+    report = agreement(frame)
+    assert report["measure"] == "Krippendorff's alpha (nominal)" and report["items"] == 50
+    wide = frame.pivot_table(index="item", columns="labeler", values="label", aggfunc="last")
+    units = [[None if pd.isna(v) else v for v in row] for row in wide.itertuples(index=False)]
+    draws = np.random.default_rng(SEED).integers(0, len(units), size=(DRAWS, len(units)))
+    boot = [krippendorff_alpha([units[i] for i in d]) for d in draws]
+    low, high = np.percentile(boot, [2.5, 97.5])
+    assert (report["low"], report["high"]) == (round(float(low), 4), round(float(high), 4))
+    assert report["value"] == pytest.approx(krippendorff_alpha(units), abs=5e-5)
