@@ -258,10 +258,9 @@ def make_project(folder: Path, poc: Poc, concurrency: int) -> Path:
 
 def run_rescue(project: Path, out: Path, items: list[dict[str, Any]], poc: Poc, measured: Measured) -> None:
     """One timed ``runner.run`` with a fresh adapter on the ledger in ``out``."""
-    from rescue.evals.adapters import make_poc_adapter
-    from rescue.evals.ledger import Ledger
-    from rescue.evals.runner import run
+    from rescue.ledger import Ledger
     from rescue.spec import load_spec
+    from rescue.systems import make_poc_adapter, run
 
     adapter = make_poc_adapter(load_spec(project))
     before = poc.stats(reset=True)

@@ -14,7 +14,8 @@ import jsonschema
 from . import __version__
 from .auditlog import append_record
 from .errors import ArtifactError
-from .spec import Spec, file_sha256
+from .hashing import file_sha256
+from .spec import Spec
 
 SCHEMAS = Path(__file__).parent / "schemas"
 

@@ -155,7 +155,7 @@ def attest(
 )
 def check(out: Path, project: Path | None) -> None:
     """Gate a release on OUT's artifacts: exit 1, saying why, while blockers remain or scores miss the gate."""
-    from .readout.build import check_gate
+    from .gate import check_gate
     from .spec import load_spec
 
     reasons = check_gate(load_spec(project) if project else None, out)
@@ -202,7 +202,7 @@ def sign(project: Path, out: Path, artifact: str, scope: str, by: str, link: str
 @click.option("--workers", default=2, show_default=True, help="projects run at once")
 def portfolio(projects: tuple[Path, ...], out: Path, run: bool, days: str | None, workers: int) -> None:
     """Compare many audit PROJECTS on one page, ranked by how close each is to production."""
-    from .readout.portfolio import rank, render_portfolio, run_projects, summarise
+    from .portfolio import rank, render_portfolio, run_projects, summarise
     from .spec import load_spec
 
     if run:

@@ -2,8 +2,10 @@
 
     RescueError                 base: a mistake or a condition the user can act on
      ├── SpecError              rescue.yaml (or attestations.yaml) is invalid: field path, value, expectation
+     ├── InputFileError         a project file (labels, grades, demo examples, predictions) is unusable: file, column
      ├── SecretUnavailable      a ${VAR} reference names an environment variable that is not set
-     ├── SourceUnavailable      a production source cannot be reached or read
+     ├── SourceUnavailable      a production source cannot be reached or read: source, kind, reason
+     ├── CallFailed             one call of a system (the PoC, a baseline, the judge) gave no answer: kind
      ├── ArtifactError          an artifact is missing or does not match its schema
      ├── WorkbookFailed         a day's workbook failed: day, cell, error, kept notebook
      └── LogTampered            the audit log's hash chain is broken
@@ -75,13 +77,46 @@ class SecretUnavailable(RescueError):
         )
 
 
-class SourceUnavailable(RescueError):
-    """A production source cannot be reached or read."""
+class InputFileError(RescueError):
+    """A project file rescue reads (labels, grades, demo examples, predictions) cannot be used as it is.
 
-    def __init__(self, source: str, reason: str):
+    Names the file, the column (when one is at fault), the line (when one is) and what was expected.
+    """
+
+    def __init__(self, file: str | Path, problem: str, column: str | None = None, line: int | None = None):
+        self.file = str(file)
+        self.column = column
+        self.line = line
+        self.problem = problem
+        where = (
+            self.file
+            + (f", line {line}" if line is not None else "")
+            + (f", column {column!r}" if column else "")
+        )
+        super().__init__(f"{where}: {problem}")
+
+
+class SourceUnavailable(RescueError):
+    """A production source cannot be reached or read. ``kind`` says how it failed: ``missing_file``,
+    ``no_table``, ``encoding``, ``connection``, ``credentials``, ``timeout``, ``format`` or ``error``."""
+
+    def __init__(self, source: str, kind: str, reason: str):
         self.source = source
+        self.kind = kind
         self.reason = reason
         super().__init__(f"source {source!r} is unavailable: {reason}")
+
+
+class CallFailed(RescueError):
+    """One call of a system gave no answer. The runner records it in the ledger and counts it; it never stops the
+    run. ``kind`` is ``error``, ``timeout``, ``connection``, ``http_5xx``, ``rate_limited``, ``auth``, ``http_4xx``,
+    ``bad_response`` or ``missing``; ``transient`` ones are retried, after ``retry_after_s`` when the system said."""
+
+    def __init__(self, kind: str, message: str, transient: bool = False, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.transient = transient
+        self.retry_after_s = retry_after_s
 
 
 class ArtifactError(RescueError):

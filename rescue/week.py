@@ -20,8 +20,9 @@ from traitlets import CaselessStrEnum, default
 from .artifacts import input_hashes, redact_secrets
 from .auditlog import append_record
 from .errors import RescueError, WorkbookFailed
+from .hashing import file_sha256
 from .render import render_html
-from .spec import Spec, file_sha256, load_spec
+from .spec import Spec, load_spec
 
 KERNEL = "python3"
 
@@ -186,6 +187,22 @@ def run_day(
     return outputs
 
 
+def close_the_gap(
+    plans: list[tuple[Day, dict[str, Any]]],
+) -> tuple[list[tuple[Day, dict[str, Any]]], int | None]:
+    """The week's closing step: the gap is assessed once more, with the evidence of days 2-4, right after the
+    last of them and before Day 5, which reads ``gap.json`` (as do ``rescue check`` and the portfolio).
+
+    Returns the days to run and the index of the closing run (None when no day 2-4 runs after Day 1).
+    """
+    numbers = [day.number for day, _ in plans]
+    evidence = [i for i, n in enumerate(numbers) if n in (2, 3, 4)]
+    if not numbers or numbers[0] != 1 or not evidence:
+        return plans, None
+    at = evidence[-1] + 1
+    return [*plans[:at], plans[0], *plans[at:]], at
+
+
 def run_week(
     project: str | Path,
     out: str | Path,
@@ -214,16 +231,13 @@ def run_week(
     unused = set(extra) - {k for _, p in plans for k in p}
     if unused:
         raise RescueError(f"no selected workbook declares parameter(s): {', '.join(sorted(unused))}")
-    # The gap reads the later days' artifacts: when they ran after it, assess it once more at the end
-    if len(plans) > 1 and plans[0][0].number == 1:
-        plans.append(plans[0])
+    plans, closing = close_the_gap(plans)
     out_dir.mkdir(parents=True, exist_ok=True)
     pages: list[Path] = []
     bar = tqdm(plans, unit="day", disable=not progress, desc="rescue week")
     for i, (day, params) in enumerate(bar):
-        closing = i == len(plans) - 1 and i > 0 and day.number == 1
         bar.set_postfix_str(
-            f"day {day.number}: {day.title}" + (" (with the later days' evidence)" if closing else "")
+            f"day {day.number}: {day.title}" + (" (with the later days' evidence)" if i == closing else "")
         )
         run_day(day, spec, out_dir, params)
         page = out_dir / f"{day.artifact}.html"

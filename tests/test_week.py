@@ -10,7 +10,7 @@ import pytest
 from rescue import week
 from rescue.auditlog import read_log, verify_log
 from rescue.errors import RescueError, SpecError, WorkbookFailed
-from rescue.week import Day, check_parameters, run_week, select_days, workbooks_dir
+from rescue.week import DAYS, Day, check_parameters, close_the_gap, run_week, select_days, workbooks_dir
 
 from .conftest import FIXTURES
 
@@ -48,6 +48,26 @@ def test_failure_names_day_cell_and_error_and_keeps_the_notebook(
     statuses = [(r["day"], r["status"]) for r in read_log(out) if r["event"] == "workbook"]
     assert statuses == [(1, "ok"), (2, "failed")]
     assert verify_log(out) == 2
+
+
+@pytest.mark.parametrize(
+    ("days", "expected", "closing"),
+    [
+        (
+            [1, 2, 3, 4, 5],
+            [1, 2, 3, 4, 1, 5],
+            4,
+        ),  # the gap is assessed again after day 4, before day 5 reads it
+        ([1, 3], [1, 3, 1], 2),
+        ([1, 5], [1, 5], None),  # no later evidence to pick up
+        ([2, 4, 5], [2, 4, 5], None),  # day 1 does not run: day 5 reads the gap.json there is
+        ([1], [1], None),
+    ],
+)
+def test_the_gap_closes_the_evidence_days(days: list[int], expected: list[int], closing: int | None) -> None:
+    plans = [(day, {}) for day in DAYS if day.number in days]
+    ran, at = close_the_gap(plans)
+    assert [day.number for day, _ in ran] == expected and at == closing
 
 
 def test_days_subset_runs_only_those(fixture_week, sample_project, tmp_path) -> None:

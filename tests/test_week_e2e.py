@@ -57,15 +57,15 @@ def test_week_on_the_sample_project_with_a_planted_secret(
             assert PLANTED.encode() not in data, f
             assert b"Pl4nted-e2e-S3cret" not in data, f
     # the audit trail: artifact record from inside each workbook + workbook record from the runner;
-    # day 1 runs again at the end to pick up the later days' evidence
+    # the closing step: day 1 runs again after day 4 to pick up the later days' evidence, before day 5 reads it
     events = [(r["event"], r.get("artifact") or r.get("day"), r.get("status")) for r in read_log(out)]
     assert events == [
         ("artifact", "gap", None), ("workbook", 1, "ok"),
         ("artifact", "data_picture", None), ("workbook", 2, "ok"),
         ("artifact", "eval_set", None), ("workbook", 3, "ok"),
         ("artifact", "eval_position", None), ("workbook", 4, "ok"),
-        ("artifact", "owner", None), ("artifact", "readout", None), ("workbook", 5, "ok"),
         ("artifact", "gap", None), ("workbook", 1, "ok"),
+        ("artifact", "owner", None), ("artifact", "readout", None), ("workbook", 5, "ok"),
     ]  # fmt: skip
     assert verify_log(out) == 13
     readout = read_artifact(out, "readout")
@@ -84,7 +84,7 @@ def test_week_on_the_sample_project_with_a_planted_secret(
     picture = read_artifact(out, "data_picture")
     warehouse = next(s for s in picture["sources"] if s["name"] == "warehouse")
     assert warehouse["status"] == "unavailable" and warehouse["error"]["kind"] == "connection"
-    workbook_record = read_log(out)[-1]
+    workbook_record = next(r for r in reversed(read_log(out)) if r.get("day") == 1)
     assert set(workbook_record["outputs"]) == {"notebooks/day1_production_gap.ipynb", "gap.html", "gap.json"}
     assert workbook_record["parameters"]["interactive"] is False
     # the page is for a reader: no code, no parameters, nothing loaded from a network

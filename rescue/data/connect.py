@@ -31,14 +31,6 @@ from ..spec import Source, Spec
 DEFAULT_TIMEOUT_S = 30.0
 
 
-class SourceError(SourceUnavailable):
-    """A source that cannot be read, with the kind of failure (missing_file, no_table, ...)."""
-
-    def __init__(self, source: str, kind: str, reason: str):
-        self.kind = kind
-        super().__init__(source, reason)
-
-
 @dataclass
 class OpenSource:
     """A read-only connection to one source: the Ibis backend and the table expression."""
@@ -57,8 +49,8 @@ class OpenSource:
                 fn()
 
 
-def _missing(path: Path, source: Source) -> SourceError:
-    return SourceError(source.name, "missing_file", f"file not found: {path}")
+def _missing(path: Path, source: Source) -> SourceUnavailable:
+    return SourceUnavailable(source.name, "missing_file", f"file not found: {path}")
 
 
 def _transcode_csv(path: Path, encoding: str, source: Source, tmpdir: Path) -> Path:
@@ -73,7 +65,7 @@ def _transcode_csv(path: Path, encoding: str, source: Source, tmpdir: Path) -> P
                 offset += len(chunk)
             dst.write(decoder.decode(b"", final=True))
     except UnicodeDecodeError as exc:
-        raise SourceError(
+        raise SourceUnavailable(
             source.name, "encoding", f"{path.name} is not valid {encoding} at byte {offset + exc.start}"
         ) from None
     return out
@@ -121,27 +113,29 @@ def time_limit(opened: OpenSource) -> Iterator[None]:
 
 
 def open_source(spec: Spec, source: Source, timeout_s: float | None = None) -> OpenSource:
-    """Connect to ``source`` read-only and return its table expression; raise SourceError if it cannot."""
+    """Connect to ``source`` read-only and return its table expression; raise SourceUnavailable if it cannot."""
     timeout_s = timeout_s or DEFAULT_TIMEOUT_S
     started = time.perf_counter()
     try:
         opened = _open(spec, source, timeout_s)
-    except SourceError:
+    except SourceUnavailable:
         raise
     except RescueError as exc:
-        raise SourceError(source.name, "credentials", str(exc)) from None
+        raise SourceUnavailable(source.name, "credentials", str(exc)) from None
     except Exception as exc:  # every driver raises its own types: name the failure for the user
-        raise SourceError(source.name, _classify(exc), _first_line(exc)) from None
+        raise SourceUnavailable(source.name, classify_error(exc), error_line(exc)) from None
     opened.connect_ms = (time.perf_counter() - started) * 1000
     return opened
 
 
-def _first_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
+    """The first line of an error, with its type, at most 300 characters."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
 
 
-def _classify(exc: BaseException) -> str:
+def classify_error(exc: BaseException) -> str:
+    """The kind of a driver error: no_table, credentials, timeout, encoding, connection or error."""
     text = str(exc).lower()
     if "does not exist" in text or "no such table" in text or ("not found" in text and "table" in text):
         return "no_table"
@@ -225,7 +219,7 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         table = _table(con, source)
         note = f"{con.name} backend: read-only is enforced by the credentials' role, not by rescue"
         return OpenSource(source, con, table, 0.0, con.name, [note], [con.disconnect])
-    raise SourceError(source.name, "error", f"unsupported kind {kind}")
+    raise SourceUnavailable(source.name, "error", f"unsupported kind {kind}")
 
 
 def _pg_params(dsn: str) -> dict[str, Any]:
@@ -247,8 +241,8 @@ def _table(con: Any, source: Source) -> Any:
     try:
         return con.table(name, database=database) if database else con.table(name)
     except Exception as exc:  # backends differ in what a missing table raises
-        raise SourceError(
-            source.name, "no_table", f"table {source.table!r} not found ({_first_line(exc)})"
+        raise SourceUnavailable(
+            source.name, "no_table", f"table {source.table!r} not found ({error_line(exc)})"
         ) from None
 
 
@@ -259,18 +253,20 @@ def _open_http(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
-        raise SourceError(source.name, "connection", f"HTTP {exc.code} from {source.location}") from None
+        raise SourceUnavailable(
+            source.name, "connection", f"HTTP {exc.code} from {source.location}"
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise SourceError(source.name, "connection", f"cannot reach {source.location}: {exc}") from None
+        raise SourceUnavailable(source.name, "connection", f"cannot reach {source.location}: {exc}") from None
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise SourceError(source.name, "format", f"response is not JSON: {exc}") from None
+        raise SourceUnavailable(source.name, "format", f"response is not JSON: {exc}") from None
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         data = lists[0] if len(lists) == 1 else data.get(source.table or "data")
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise SourceError(
+        raise SourceUnavailable(
             source.name, "format", "expected a JSON list of records (or one list inside an object)"
         )
     import pandas as pd

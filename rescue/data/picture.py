@@ -15,22 +15,23 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 
+from ..errors import SourceUnavailable
+from ..inputs import read_demo
 from ..spec import Source, Spec
 from . import language
-from .connect import OpenSource, SourceError, open_source, time_limit
+from .connect import OpenSource, open_source, time_limit
 from .latency import probe_latency
 from .pii import scan_table
 from .profile import (
     Relation,
-    _kind,
-    _q,
+    column_kind,
     deep_relation,
     duplicate_rows,
     freshness,
     key_profile,
     profile_columns,
+    quote_ident,
 )
 
 PII_ROWS = 50_000  # the first rows of a source scanned for personal data (and sampled for languages)
@@ -71,7 +72,7 @@ def _hashes(rel: Relation, value_sql: str, column: str, where: str = "") -> np.n
     Sets of hashes are compared across sources (a false match between two sources of a million values
     each has odds of about one in 20 million) and stay 8 bytes a value, in numpy, never Python objects.
     """
-    c = _q(column)
+    c = quote_ident(column)
     # a LIMIT keeps the first rows in their order, which slows the scan: skip it when every row fits
     limit = f" LIMIT {OVERLAP_ROWS}" if rel.rows > OVERLAP_ROWS else ""
     hashes = rel.con.execute(
@@ -83,7 +84,7 @@ def _hashes(rel: Relation, value_sql: str, column: str, where: str = "") -> np.n
 
 def _text_hashes(rel: Relation, column: str) -> np.ndarray:
     """The texts, trimmed and lower-cased, as hashes (see :func:`_hashes`)."""
-    c = _q(column)
+    c = quote_ident(column)
     # trim() copies every value: only the few with a space at either end need it
     trimmed = f"CASE WHEN starts_with({c}, ' ') OR ends_with({c}, ' ') THEN trim({c}) ELSE {c} END"
     return _hashes(rel, f"lower({trimmed})", column, f" AND {c} <> ''")
@@ -91,11 +92,11 @@ def _text_hashes(rel: Relation, column: str) -> np.ndarray:
 
 def _ids(rel: Relation, column: str) -> np.ndarray:
     """The ids as text, as hashes (see :func:`_hashes`): 42 in one source matches '42' in another."""
-    return _hashes(rel, f"CAST({_q(column)} AS VARCHAR)", column)
+    return _hashes(rel, f"CAST({quote_ident(column)} AS VARCHAR)", column)
 
 
 def _probe_ids(rel: Relation, column: str, probes: int) -> list[Any]:
-    c = _q(column)
+    c = quote_ident(column)
     return [
         r[0]
         for r in rel.con.execute(
@@ -113,7 +114,7 @@ def _shared(a: np.ndarray | None, b: np.ndarray | None) -> int | None:
 
 def _first_text_rows(rel: Relation, columns: dict[str, dict[str, Any]]) -> Any:
     """The text columns of the first PII_ROWS rows, as an Arrow table."""
-    quoted = ", ".join(_q(n) for n, s in columns.items() if s["type"] == "text")
+    quoted = ", ".join(quote_ident(n) for n, s in columns.items() if s["type"] == "text")
     result = rel.con.execute(f"SELECT {quoted} FROM {rel.from_sql} LIMIT {PII_ROWS}")
     with warnings.catch_warnings():
         # DuckDB suggests con.sql() to spare one copy, but that refuses a connection whose previous
@@ -190,7 +191,7 @@ def profile_source(
         language.preload()  # its language will be told: load the model in the background meanwhile
     try:
         opened = open_source(spec, source, source.timeout_s)
-    except SourceError as exc:
+    except SourceUnavailable as exc:
         entry["status"] = "unavailable"
         entry["error"] = {"kind": exc.kind, "message": exc.reason}
         return entry, work
@@ -198,7 +199,7 @@ def profile_source(
         entry["engine"] = opened.engine
         entry["notes"] = list(opened.notes)
         schema = opened.table.schema()
-        if any(_kind(dtype) == "text" for dtype in schema.values()):
+        if any(column_kind(dtype) == "text" for dtype in schema.values()):
             language.preload()  # other prose columns may need it too
         for name, declared in (
             ("id_column", source.id_column),
@@ -206,7 +207,7 @@ def profile_source(
             ("timestamp_column", source.timestamp_column),
         ):
             if declared and declared not in schema:
-                raise SourceError(
+                raise SourceUnavailable(
                     source.name, "no_column", f"{name} {declared!r} is not a column of the table"
                 )
         rel = deep_relation(opened, source.sample_rows)
@@ -243,7 +244,7 @@ def profile_source(
         if source.id_column:
             work["ids"] = _ids(rel, source.id_column)
         if source.timestamp_column:
-            kind = _kind(schema[source.timestamp_column])
+            kind = column_kind(schema[source.timestamp_column])
             entry["freshness"] = freshness(rel, source.timestamp_column, kind, as_of)
         if source.text_column:
             work["text_hashes"] = _text_hashes(rel, source.text_column)
@@ -256,24 +257,24 @@ def profile_source(
         entry["pii_found"] = any(n > 0 for counts in entry["pii"].values() for n in counts.values())
         ids = _probe_ids(rel, source.id_column, probes) if source.id_column else []
         entry["latency"] = probe_latency(opened, source.id_column, ids, probes)
-    except SourceError as exc:
+    except SourceUnavailable as exc:
         entry["status"] = "unavailable"
         entry["error"] = {"kind": exc.kind, "message": exc.reason}
     except Exception as exc:  # any driver failure is a finding in the picture, not a crash
-        from .connect import _classify, _first_line
+        from .connect import classify_error, error_line
 
         entry["status"] = "unavailable"
-        entry["error"] = {"kind": _classify(exc), "message": _first_line(exc)}
+        entry["error"] = {"kind": classify_error(exc), "message": error_line(exc)}
     finally:
         opened.close()
     return entry, work
 
 
 def _demo_profile(spec: Spec) -> dict[str, Any] | None:
-    if not spec.eval.demo_examples:
+    demo = read_demo(spec)
+    if demo is None:
         return None
-    frame = pd.read_csv(spec.path(spec.eval.demo_examples), dtype=str, keep_default_na=False)
-    text_col = "text" if "text" in frame.columns else frame.columns[0]
+    frame, text_col = demo.frame, demo.text_column
     con = duckdb.connect()
     con.register("demo", frame[[text_col]])
     rel = Relation(con, "demo AS src", len(frame), False)

@@ -72,7 +72,8 @@ HASH_BUCKETS = 1_000_000  # a row is in a keyed sample when hash(key) modulo thi
 DEFAULT_SAMPLE_ROWS = 200_000  # rows pulled from a database source for the deep checks
 
 
-def _q(name: str) -> str:
+def quote_ident(name: str) -> str:
+    """A SQL identifier, double-quoted."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -80,7 +81,8 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _kind(dtype: dt.DataType) -> str:
+def column_kind(dtype: dt.DataType) -> str:
+    """What a column holds: text, boolean, number, time or other."""
     if dtype.is_string():
         return "text"
     if dtype.is_boolean():
@@ -148,7 +150,7 @@ _COUNTS = {
 
 
 def _column_aggregates(name: str, kind: str, exact: bool) -> list[tuple[str, str]]:
-    c = _q(name)
+    c = quote_ident(name)
     distinct = f"count(DISTINCT {c})" if exact else f"approx_count_distinct({c})"
     aggs = [("nulls", f"count(*) - count({c})"), ("distinct", distinct)]
     # exact quantiles: above TEXT_CHECK_ROWS rows they run on the sample (SAMPLED_STATS), where they are
@@ -250,7 +252,7 @@ def profile_columns(
     """
     exact = rel.rows <= EXACT_LIMIT
     sample = rel.rows > TEXT_CHECK_ROWS
-    kinds = {name: _kind(dtype) for name, dtype in schema.items()}
+    kinds = {name: column_kind(dtype) for name, dtype in schema.items()}
     full: list[tuple[str, str, str]] = []
     sampled: list[tuple[str, str, str]] = []
     for name, kind in kinds.items():
@@ -262,7 +264,7 @@ def profile_columns(
     share = min(1.0, TEXT_SAMPLE_ROWS / rel.rows) if rel.rows else 1.0
     if sample_key is not None:
         cut = max(1, round(share * HASH_BUCKETS))
-        sample_from = f"{rel.from_sql} WHERE hash({_q(sample_key)}) % {HASH_BUCKETS} < {cut}"
+        sample_from = f"{rel.from_sql} WHERE hash({quote_ident(sample_key)}) % {HASH_BUCKETS} < {cut}"
     else:
         # Bernoulli sampling streams (no materialised reservoir); the seed keeps it repeatable
         sample_from = f"{rel.from_sql} USING SAMPLE {100.0 * share:.6f} PERCENT (bernoulli, 7)"
@@ -321,7 +323,7 @@ def duplicate_rows(rel: Relation, columns: list[str]) -> int:
     Counted on a 64-bit hash of each row: memory stays at 8 bytes a row whatever the width, and a
     collision (which would hide one duplicate) has odds of about n²/2⁶⁵ — 3 in a million at 10M rows.
     """
-    row_hash = "hash(" + ", ".join(_q(c) for c in columns) + ")"
+    row_hash = "hash(" + ", ".join(quote_ident(c) for c in columns) + ")"
     # a DISTINCT subquery is a parallel hash aggregate; count(DISTINCT ...) is slower on big tables
     distinct = rel.con.execute(
         f"SELECT count(*) FROM (SELECT DISTINCT {row_hash} FROM {rel.from_sql})"
@@ -331,7 +333,7 @@ def duplicate_rows(rel: Relation, columns: list[str]) -> int:
 
 def key_profile(rel: Relation, column: str) -> dict[str, Any]:
     """Uniqueness of the declared id column."""
-    c = _q(column)
+    c = quote_ident(column)
     distinct_sql = f"SELECT count(*) FROM (SELECT DISTINCT {c} FROM {rel.from_sql} WHERE {c} IS NOT NULL)"
     [(n, distinct, nulls)] = rel.con.execute(
         f"SELECT count({c}), ({distinct_sql}), count(*) - count({c}) FROM {rel.from_sql}"
@@ -348,7 +350,7 @@ def key_profile(rel: Relation, column: str) -> dict[str, Any]:
 
 def freshness(rel: Relation, column: str, kind: str, as_of: Any) -> dict[str, Any]:
     """Newest/oldest timestamp, lag to ``as_of``, days with arrivals and the longest gap."""
-    c = _q(column)
+    c = quote_ident(column)
     if kind == "text":
         formats = ", ".join(_lit(f) for f in DATE_FORMATS)
         ts = f"try_strptime(trim({c}), [{formats}])"

@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import RescueError
-from ..evals.ledger import Ledger
+from ..errors import InputFileError
+from ..inputs import read_table
+from ..ledger import Ledger
 
 DATASET = "eval_set"
 
@@ -29,13 +30,8 @@ def current_labels(events: list[dict[str, Any]]) -> pd.DataFrame:
                                      "skipped": False, "comment": None, "item_hash": e["item_hash"], "labeled_at": None,
                                      "label_origin": None})  # fmt: skip
         if e["action"] == "label":
-            note = e["comment"] or ""
             # an imported label says where it came from; a label clicked in the widget is a person's
-            origin = (
-                note.split("=", 1)[1]
-                if note.startswith("label_origin=")
-                else ("imported" if e["labeler"].startswith("import:") else "human")
-            )
+            origin = e.get("label_origin") or ("imported" if e["labeler"].startswith("import:") else "human")
             row.update(
                 label=e["label"],
                 skipped=False,
@@ -80,14 +76,12 @@ def import_labels(
     Items already labeled by the same labeler are not imported twice. Returns the number imported.
     """
     if not path.exists():
-        raise RescueError(f"labels file {path} not found")
-    frame = (
-        pd.read_json(path, lines=True, dtype=False)
-        if path.suffix == ".jsonl"
-        else pd.read_csv(path, dtype=str, keep_default_na=False)
-    )
+        raise InputFileError(path, "not found; expected the labels file eval.labels names")
+    frame = read_table(path)
     if label_column not in frame.columns or not {"source", "item_id"} <= set(frame.columns):
-        raise RescueError(f"{path.name} needs source, item_id and {label_column} columns")
+        missing = sorted({"source", "item_id", label_column} - set(frame.columns))
+        raise InputFileError(path.name, "missing; labels to import need source, item_id and the label column",
+                             ", ".join(missing))  # fmt: skip
     who = labeler or f"import:{path.name}"
     existing = current_labels(ledger.label_events(DATASET))
     have = set(existing.loc[existing["labeler"] == who, "item"]) if len(existing) else set()
@@ -104,7 +98,7 @@ def import_labels(
         if key in have or key not in by_key or str(by_key[key]).strip() == "":
             continue
         ledger.add_label_event(DATASET, key, row.item_hash, who, "label", str(by_key[key]),
-                               comment=f"label_origin={origin[key]}" if key in origin else None)  # fmt: skip
+                               label_origin=origin.get(key) or None)  # fmt: skip
         imported += 1
     return imported
 

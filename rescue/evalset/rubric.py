@@ -13,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..evals.generation import current_grades, grading_frame, import_grades, poc_answers, rubric_dataset
-from ..evals.ledger import Ledger
-from ..evals.position import load_eval_items
+from ..ledger import Ledger
 from ..spec import Criterion, Spec
 from .agreement import agreement
+from .grades import current_grades, grading_frame, import_grades, poc_answers, rubric_dataset
+from .items import load_eval_items
 from .labels import current_labels, disagreements, last_undoable, resolve
 from .widget import default_labeler
 
@@ -129,7 +129,29 @@ def build_rubric_set(
     }
 
 
-def rubric_markdown(report: dict[str, Any]) -> str:
+def prepare_sample(
+    spec: Spec, out: str | Path, n: int | None = None, progress: bool = True
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The answers to grade (see :func:`prepare_rubric_sample`) and how they were chosen."""
+    return prepare_rubric_sample(spec, out, n, progress), {"reused": True, "strata": []}
+
+
+def build(spec: Spec, out: str | Path, import_existing: bool, n: int | None = None) -> dict[str, Any]:
+    """Day 3's eval set for a generation PoC (see :func:`build_rubric_set`); ``n`` is ``eval.sample_size``'s."""
+    return build_rubric_set(spec, out, import_existing, progress=False)
+
+
+def labeling_widget(spec: Spec, out: str | Path, sample: pd.DataFrame, labeler: str | None = None) -> Any:
+    """The rubric widget: question, cited context and answer, a grade per criterion."""
+    return RubricWidget(spec, out, sample, labeler)
+
+
+def label_datasets(spec: Spec) -> list[str]:
+    """The ledger datasets holding people's grades, one per criterion."""
+    return [rubric_dataset(c.name) for c in spec.eval.rubric]
+
+
+def summary_markdown(report: dict[str, Any]) -> str:
     """Coverage of the rubric grades in a few lines."""
     s, lab = report["sample"], report["labels"]
     lines = [f"- The PoC answered {s['answered']} of {s['population']} production questions; {s['size']} of its answers "

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..evals.ledger import Ledger
+from ..ledger import Ledger
 from ..spec import Spec
 from .labels import DATASET, current_labels, last_undoable
 

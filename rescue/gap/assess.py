@@ -13,8 +13,9 @@ from ..spec import Attestation, Spec, load_attestations
 from .catalogue import Catalogue, Check, load_catalogue
 from .rules import RULES, Context, Outcome
 
-# Artifacts of later days that the gap picks up when they exist in the output folder.
-LATER_ARTIFACTS = ("data_picture", "eval_position", "owner")
+# Artifacts of later days that the gap picks up when they exist in the output folder (the evidence of days 2-4;
+# nothing of Day 5, which reads the gap).
+LATER_ARTIFACTS = ("data_picture", "eval_position")
 
 
 def load_later_artifacts(out: str | Path | None) -> dict[str, dict[str, Any] | None]:
@@ -26,6 +27,13 @@ def load_later_artifacts(out: str | Path | None) -> dict[str, dict[str, Any] | N
         if (SCHEMAS / f"{name}.schema.json").exists():
             found[name] = read_artifact(out, name, required=False)
     return found
+
+
+def stale_evidence(out: str | Path, gap: dict[str, Any]) -> list[str]:
+    """The later days' artifacts in ``out`` that ``gap`` was not assessed on: written (or removed) since."""
+    read = gap.get("artifacts_read") or {}
+    now = load_later_artifacts(out)
+    return [name for name, doc in now.items() if (doc or {}).get("generated_at") != read.get(name)]
 
 
 def _attestation_text(a: Attestation) -> str:

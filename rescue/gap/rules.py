@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
-import nbformat
 
+from ..inputs import read_contract, read_demo, read_table
 from ..spec import Spec
+from ..systems.function import notebook_code
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def contracts_valid(ctx: Context) -> Outcome:
     for c in spec.integration:
         names.append(c.name)
         try:
-            schema = json.loads(spec.path(c.schema_path).read_text(encoding="utf-8"))
+            schema = read_contract(spec, c)
             jsonschema.validators.validator_for(schema).check_schema(schema)
         except (OSError, json.JSONDecodeError, jsonschema.SchemaError) as exc:
             problems.append(f"{c.name}: {str(exc).splitlines()[0]}")
@@ -170,16 +172,7 @@ def poc_callable(ctx: Context) -> Outcome:
             "fail", "only a file of predictions: the PoC cannot be called on new inputs", ["rescue.yaml poc"]
         )
     path = ctx.spec.path(poc.path or "")
-    if poc.kind == "notebook":
-        nb = nbformat.read(str(path), as_version=4)
-        code = "\n".join(
-            # IPython magics and shell escapes are not Python: blank them before parsing
-            re.sub(r"(?m)^\s*[%!].*$", "", c.source)
-            for c in nb.cells
-            if c.cell_type == "code"
-        )
-    else:
-        code = path.read_text(encoding="utf-8")
+    code = "\n".join(notebook_code(path)) if poc.kind == "notebook" else path.read_text(encoding="utf-8")
     found = poc.function in _defined_functions(code)
     if found:
         return Outcome("pass", f"{poc.path} defines {poc.function}()", [poc.path or ""])
@@ -227,21 +220,11 @@ def residency(ctx: Context) -> Outcome:
 
 def _undeclared_endpoints(spec: Spec) -> list[str]:
     """Systems that send items to an endpoint off this machine without naming their provider."""
-    from urllib.parse import urlsplit
-
-    systems = [
-        ("poc", spec.poc),
-        ("eval.baseline_system", spec.eval.baseline_system),
-        ("eval.judge", spec.eval.judge),
+    return [
+        f"{where} → {urlsplit(system.url or '').hostname or ''}"
+        for where, system in spec.systems()
+        if system.kind in ("http", "openai") and not system.provider and not system.on_loopback
     ]
-    found = []
-    for where, system in systems:
-        if system is None or system.kind not in ("http", "openai") or system.provider:
-            continue
-        host = urlsplit(system.url or "").hostname or ""
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            found.append(f"{where} → {host}")
-    return found
 
 
 @rule
@@ -348,23 +331,22 @@ def sources_owned(ctx: Context) -> Outcome:
 
 @rule
 def labeled_production_set(ctx: Context, min_rows: int, min_ratio_to_demo: float) -> Outcome:
-    import pandas as pd
-
     spec = ctx.spec
     inputs = ["rescue.yaml eval"]
     if not spec.eval.labels:
         return Outcome("fail", "no labeled production set (eval.labels)", inputs, "day 3")
     labels_path = spec.path(spec.eval.labels)
     inputs.append(spec.eval.labels)
-    frame = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
+    frame = read_table(labels_path)
     column = spec.eval.label_column
     if column not in frame.columns:
         return Outcome("fail", f"{spec.eval.labels} has no column {column!r}", inputs)
     n = int((frame[column].str.strip() != "").sum())
     n_demo = 0
-    if spec.eval.demo_examples:
+    demo = read_demo(spec)
+    if demo is not None:
         inputs.append(spec.eval.demo_examples)
-        n_demo = len(pd.read_csv(spec.path(spec.eval.demo_examples), dtype=str))
+        n_demo = len(demo.frame)
     ratio = n / n_demo if n_demo else float("inf")
     shown = f"{n} labeled production items vs {n_demo} demo examples"
     origin_column = next((c for c in ("label_origin", "reference_origin") if c in frame.columns), None)

@@ -2,68 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from functools import cache
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..artifacts import read_artifact
-from ..gap import assess_gap
+from ..gap import closed
+from ..gap.plan import SEVERITY, STATUS, plan_start, rebuild_plan
 from ..spec import Spec
 from .diagnose import diagnose
-
-PLAN = Path(__file__).parent / "plan.yaml"
-SEVERITY = {"blocker": 0, "high": 1, "medium": 2, "low": 3}
-STATUS = {"fail": 0, "unknown": 1, "attested": 2, "pass": 3}
-
-
-@cache
-def plan_rules() -> dict[str, Any]:
-    return yaml.safe_load(PLAN.read_text(encoding="utf-8"))
-
-
-def due_dates(gap: dict[str, Any], as_of: date | None = None) -> dict[str, str]:
-    """When each open check's work is due: the end of its week in the rebuild plan."""
-    plan = rebuild_plan(gap, _next_monday(as_of or date.today()))
-    return {item["check"]: week["ends"] for week in plan for item in week["items"]}
-
-
-def _next_monday(day: date) -> date:
-    return day + timedelta(days=(7 - day.weekday()) % 7 or 7)
-
-
-def rebuild_plan(gap: dict[str, Any], start: date) -> list[dict[str, Any]]:
-    """The work items that close each open gap, grouped into dated weeks with the role that owns them."""
-    rules = plan_rules()["areas"]
-    weeks: dict[int, list[dict[str, Any]]] = {}
-    for c in gap["checks"]:
-        if c["status"] in ("pass",):
-            continue
-        rule = rules.get(c["area"], {"week": 6, "role": "ML engineer"})
-        weeks.setdefault(rule["week"], []).append(
-            {
-                "check": c["id"],
-                "work": c["remedy"],
-                "severity": c["severity"],
-                "status": c["status"],
-                "role": rule["role"],
-            }
-        )
-    plan = []
-    for n, (_week, items) in enumerate(sorted(weeks.items())):
-        begins = start + timedelta(weeks=n)
-        items.sort(key=lambda i: (SEVERITY[i["severity"]], STATUS[i["status"]]))
-        plan.append(
-            {
-                "week": n + 1,
-                "starts": begins.isoformat(),
-                "ends": (begins + timedelta(days=4)).isoformat(),
-                "items": items,
-            }
-        )
-    return plan
 
 
 def _summaries(artifacts: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
@@ -101,11 +48,19 @@ def _summaries(artifacts: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
 
 
 def build_readout(
-    spec: Spec, out: str | Path, owner: dict[str, Any] | None = None, as_of: date | None = None
+    spec: Spec,
+    out: str | Path,
+    owner: dict[str, Any] | None = None,
+    as_of: date | None = None,
+    gap: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assess the gap once more with every artifact present, diagnose the stall, and plan the rebuild."""
+    """Diagnose the stall from the artifacts in ``out``, decide, and plan the rebuild.
+
+    The gap is ``gap.json`` as the week's closing step assessed it with every later day's evidence
+    (:func:`rescue.gap.closed`), unless ``gap`` is given.
+    """
     as_of = as_of or date.today()
-    gap = assess_gap(spec, out)  # fresh: the gap.json of the week's first day predates the later evidence
+    gap = gap if gap is not None else closed(spec, out)
     artifacts: dict[str, Any] = {"gap": gap}
     for name in ("data_picture", "eval_set", "eval_position"):
         artifacts[name] = read_artifact(out, name, required=False)
@@ -114,7 +69,7 @@ def build_readout(
     decision = "no-go" if blockers else ("go" if gap["verdict"] == "ready" else "conditional")
     open_checks = [c for c in gap["checks"] if c["status"] in ("fail", "unknown")]
     open_checks.sort(key=lambda c: (SEVERITY[c["severity"]], STATUS[c["status"]], c["id"]))
-    plan = rebuild_plan(gap, _next_monday(as_of))
+    plan = rebuild_plan(gap, plan_start(as_of))
     return {
         "as_of": as_of.isoformat(),
         "decision": decision,
@@ -163,33 +118,3 @@ def readout_markdown(readout: dict[str, Any], project: str) -> str:
         lines.append(f"- Week {w['week']} ({w['starts']} to {w['ends']}): " + "; ".join(f"{i['work']} [{i['role']}]" for i in w["items"][:4])
                      + (f" (+{len(w['items']) - 4} more)" if len(w["items"]) > 4 else ""))  # fmt: skip
     return "\n".join(lines) + "\n"
-
-
-def check_gate(spec: Spec | None, out: str | Path) -> list[str]:
-    """Why a release must not go ahead (empty when it may): blockers and thresholds from rescue.yaml's gate."""
-    reasons = []
-    gap = read_artifact(out, "gap", required=True)
-    if spec is not None:
-        gap = assess_gap(spec, out)
-    gate = spec.gate if spec is not None else None
-    allow_blockers = gate.allow_blockers if gate else False
-    for b in gap["blockers"]:
-        if b["applies"] and not allow_blockers:
-            reasons.append(f"blocker: {b['title']} ({b['check']} is {b['status']}: {b['evidence']})")
-    if gate and gate.min_headline_score is not None and gap["headline_score"] < gate.min_headline_score:
-        reasons.append(f"headline score {gap['headline_score']:.2f} is under gate.min_headline_score {gate.min_headline_score:.2f} "
-                       f"(weakest: {', '.join(gap['weakest_areas'])})")  # fmt: skip
-    pos = read_artifact(out, "eval_position", required=False)
-    if gate and gate.min_macro_f1_low is not None:
-        low = (pos or {}).get("scores", {}).get("macro_f1", {}).get("low")
-        if low is None or low < gate.min_macro_f1_low:
-            reasons.append(
-                f"macro-F1 lower bound {low if low is not None else 'not measured'} is under gate.min_macro_f1_low {gate.min_macro_f1_low:.2f}"
-            )
-    if gate and gate.min_contract_valid_rate is not None:
-        rate = ((pos or {}).get("contract") or {}).get("valid_rate")
-        if rate is None or rate < gate.min_contract_valid_rate:
-            reasons.append(
-                f"contract valid rate {rate if rate is not None else 'not measured'} is under gate.min_contract_valid_rate {gate.min_contract_valid_rate:.2f}"
-            )
-    return reasons

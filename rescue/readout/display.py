@@ -1,30 +1,16 @@
-"""How the Day 5 workbook shows the owner and the readout."""
+"""How the Day 5 workbook shows the readout."""
 
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ..tables import html_table
+
 VERDICT_COLOURS = {"applies": "#f8d4d4", "does not apply": "#d8f0d8", "unknown": "#e8e8e8"}
 DECISIONS = {"no-go": "NO-GO", "conditional": "CONDITIONAL GO", "go": "GO"}
-
-
-def _html(frame: pd.DataFrame, colour: dict[int, str] | None = None, uuid: str = "t"):
-    from IPython.display import HTML
-
-    styler = (
-        frame.style.hide(axis="index")
-        .set_uuid(uuid)
-        .set_properties(**{"text-align": "left", "vertical-align": "top"})
-    )
-    if colour:
-        styler = styler.apply(
-            lambda row: [f"background-color: {colour.get(row.name, '')}"] * len(row), axis=1
-        )
-    return HTML(styler.to_html())
 
 
 def decision_markdown(readout: dict[str, Any]) -> str:
@@ -58,7 +44,7 @@ def diagnosis_table(readout: dict[str, Any]):
         ]
     )
     colours = {i: VERDICT_COLOURS[d["verdict"]] for i, d in enumerate(readout["diagnosis"])}
-    return _html(frame, colours, "diagnosis")
+    return html_table(frame, colours, "diagnosis")
 
 
 def summaries_markdown(readout: dict[str, Any]) -> str:
@@ -124,63 +110,10 @@ def _generation_parts(p: dict[str, Any]) -> list[str]:
 def top_gaps_table(readout: dict[str, Any]):
     frame = pd.DataFrame(readout["top_gaps"]).rename(columns={"title": "Gap", "severity": "Severity", "status": "Status",
                                                              "evidence": "Evidence", "next": "Next step"})  # fmt: skip
-    return _html(frame.drop(columns=["check"]) if len(frame) else frame, uuid="gaps")
+    return html_table(frame.drop(columns=["check"]) if len(frame) else frame, uuid="gaps")
 
 
 def plan_table(readout: dict[str, Any]):
     rows = [{"Week": f"{w['week']} ({w['starts']} – {w['ends']})", "Work": i["work"], "Who": i["role"], "Closes": i["check"]}
             for w in readout["plan"] for i in w["items"]]  # fmt: skip
-    return _html(pd.DataFrame(rows), uuid="plan")
-
-
-def raci_table(owner: dict[str, Any]):
-    frame = pd.DataFrame(
-        [{"Role": r["role"], "RACI": r["raci"], "Who": r["who"] or "— unassigned —"} for r in owner["raci"]]
-    )
-    colours = {i: ("" if r["assigned"] else "#f8d4d4") for i, r in enumerate(owner["raci"])}
-    return _html(frame, colours, "raci")
-
-
-def handover_table(owner: dict[str, Any]):
-    frame = pd.DataFrame(
-        [{"Hand over": h["item"], "Status": h["status"], "Due": h["due"] or "—"} for h in owner["handover"]]
-    )
-    return _html(frame, uuid="handover")
-
-
-def owner_table(owner: dict[str, Any]):
-    frame = pd.DataFrame(
-        [{"Check": c["check"], "OK": "✔" if c["ok"] else "✘", "Detail": c["detail"]} for c in owner["checks"]]
-    )
-    colours = {i: ("#d8f0d8" if c["ok"] else "#f8d4d4") for i, c in enumerate(owner["checks"])}
-    return _html(frame, colours, "owner")
-
-
-def signoff_form(spec: Any, out: str | Path):
-    """An ipywidgets form: the owner signs the current version of an artifact (its hash is recorded)."""
-    import ipywidgets as w
-
-    from ..errors import RescueError
-    from ..owner import REQUIRED_SIGNOFFS, sign_off
-
-    choice = w.Dropdown(
-        options=[(f"{scope} — {artifact}.json", (artifact, scope)) for artifact, scope in REQUIRED_SIGNOFFS],
-        description="Sign",
-    )
-    by = w.Text(description="Name")
-    role = w.Text(description="Role")
-    link = w.Text(description="Link", placeholder="https://… to the signed decision")
-    button = w.Button(description="Sign this version", button_style="success", icon="pencil")
-    message = w.HTML()
-
-    def save(_: Any) -> None:
-        artifact, scope = choice.value
-        try:
-            s = sign_off(spec, out, artifact, scope, by.value, link.value, role=role.value)
-        except RescueError as exc:
-            message.value = f"<pre style='color:#b00'>{html.escape(str(exc))}</pre>"
-            return
-        message.value = f"<span style='color:#070'>Signed {scope} by {html.escape(s.by)} (sha256 {s.sha256[:12]}…). Re-run to refresh.</span>"
-
-    button.on_click(save)
-    return w.VBox([choice, by, role, link, button, message])
+    return html_table(pd.DataFrame(rows), uuid="plan")

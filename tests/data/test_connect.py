@@ -12,7 +12,8 @@ from typing import ClassVar
 
 import pytest
 
-from rescue.data.connect import SourceError, open_source
+from rescue.data.connect import open_source
+from rescue.errors import SourceUnavailable
 from rescue.spec import load_spec
 
 AS_OF = date(2026, 11, 1)
@@ -109,7 +110,7 @@ def _source(spec, **update):
     ],
 )
 def test_bad_sources_raise_named_errors(spec, update, kind, words) -> None:
-    with pytest.raises(SourceError) as info:
+    with pytest.raises(SourceUnavailable) as info:
         opened = open_source(spec, _source(spec, **update))
         try:  # some drivers only fail on the first read
             opened.table.count().execute()
@@ -136,7 +137,7 @@ def test_wrong_postgres_dsn_is_a_connection_error(spec, monkeypatch) -> None:
     from rescue.spec import SecretRef
 
     source = source.model_copy(update={"dsn": SecretRef("RESCUE_BAD_DSN")})
-    with pytest.raises(SourceError) as info:
+    with pytest.raises(SourceUnavailable) as info:
         open_source(spec, source, timeout_s=3)
     assert info.value.kind == "connection"
     assert "pw@" not in str(info.value)
@@ -149,7 +150,7 @@ def test_unset_secret_is_a_credentials_error(spec, monkeypatch) -> None:
     source = _source(spec, name="pg", kind="postgres", location=None, table="t").model_copy(
         update={"dsn": SecretRef("RESCUE_UNSET_DSN")}
     )
-    with pytest.raises(SourceError) as info:
+    with pytest.raises(SourceUnavailable) as info:
         open_source(spec, source)
     assert info.value.kind == "credentials" and "RESCUE_UNSET_DSN" in str(info.value)
 
@@ -203,10 +204,10 @@ def test_http_source_with_header_from_env(spec, api, monkeypatch) -> None:
     finally:
         opened.close()
     monkeypatch.setenv("RESCUE_API_TOKEN", "Bearer wrong")
-    with pytest.raises(SourceError, match="HTTP 401"):
+    with pytest.raises(SourceUnavailable, match="HTTP 401"):
         open_source(spec, source)
     bad = copy.copy(source).model_copy(update={"location": f"{api}/broken"})
-    with pytest.raises(SourceError) as info:
+    with pytest.raises(SourceUnavailable) as info:
         open_source(spec, bad)
     assert info.value.kind == "format"
 

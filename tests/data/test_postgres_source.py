@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from rescue.data.connect import SourceError, open_source
+from rescue.data.connect import open_source
 from rescue.data.picture import build_picture
+from rescue.errors import SourceUnavailable
 from rescue.spec import load_spec
 
 ROWS = 2000
@@ -92,11 +93,11 @@ def test_statement_timeout_is_enforced(pg_project) -> None:
 
 def test_missing_table_and_wrong_password(pg_project, feedback_table, monkeypatch) -> None:
     missing = pg_project.sources[0].model_copy(update={"table": "no_such_table"})
-    with pytest.raises(SourceError) as info:
+    with pytest.raises(SourceUnavailable) as info:
         open_source(pg_project, missing)
     assert info.value.kind == "no_table"
     monkeypatch.setenv("RESCUE_PG_READER", feedback_table.dsn("rescue_reader", "wrong-password-123"))
-    with pytest.raises(SourceError) as info:
+    with pytest.raises(SourceUnavailable) as info:
         open_source(pg_project, pg_project.sources[0])
     assert info.value.kind == "credentials"
     assert "wrong-password-123" not in str(info.value)

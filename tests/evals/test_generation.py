@@ -10,20 +10,13 @@ import pandas as pd
 import pytest
 
 from rescue.errors import RescueError
-from rescue.evals.generation import (
-    _criterion_block,
-    build_generation_position,
-    cited_documents,
-    graded_hash,
-    import_grades,
-    judge_prompt,
-    people_grades,
-    rubric_dataset,
-    verdict,
-)
-from rescue.evals.ledger import Call, Ledger
-from rescue.evalset.build import build_eval_set
+from rescue.evals.generation import build_position as build_generation_position
+from rescue.evals.judge import criterion_block, judge_prompt, verdict
+from rescue.evalset import build as build_eval_set
+from rescue.evalset.grades import graded_hash, import_grades, people_grades, rubric_dataset
+from rescue.ledger import Call, Ledger
 from rescue.spec import Criterion, load_spec
+from rescue.systems import cited_documents
 from tests.conftest import REPO, copy_rag_sample
 
 PASS_FAIL = Criterion(name="grounded", description="cites only relevant reviews")
@@ -70,7 +63,7 @@ def test_a_judge_that_disagrees_with_people_is_withheld_and_ppi_still_reported()
     truth = ["pass" if i % 2 else "fail" for i in range(100)]
     people = {"grades": {f"q{i}": truth[i] for i in range(40)}, "stale": 0, "origin": {"human": 40}}
     # a judge that passes everything: kappa 0 against people
-    poor = _criterion_block(spec, PASS_FAIL, frame, _judge(frame, ["pass"] * 100), people)
+    poor = criterion_block(spec, PASS_FAIL, frame, _judge(frame, ["pass"] * 100), people)
     assert not poor["calibrated"] and poor["calibration"]["kappa"]["value"] == 0.0
     assert (
         poor["pass_rate"]["judge_only"] is None and "under eval.judge.min_kappa" in poor["withheld_because"]
@@ -78,7 +71,7 @@ def test_a_judge_that_disagrees_with_people_is_withheld_and_ppi_still_reported()
     ppi = poor["pass_rate"]["ppi"]
     assert ppi["n_labeled"] == 40 and ppi["n_unlabeled"] == 60 and ppi["low"] <= 0.5 <= ppi["high"]
     # a judge that agrees with people: believed, its own rate shown
-    good = _criterion_block(spec, PASS_FAIL, frame, _judge(frame, truth), people)
+    good = criterion_block(spec, PASS_FAIL, frame, _judge(frame, truth), people)
     assert (
         good["calibrated"]
         and good["withheld_because"] is None
@@ -87,7 +80,7 @@ def test_a_judge_that_disagrees_with_people_is_withheld_and_ppi_still_reported()
     assert good["pass_rate"]["judge_only"]["value"] == 0.5
     # too few graded answers: withheld, whatever the agreement
     few = {"grades": {f"q{i}": truth[i] for i in range(10)}, "stale": 0, "origin": {"human": 10}}
-    small = _criterion_block(spec, PASS_FAIL, frame, _judge(frame, truth), few)
+    small = criterion_block(spec, PASS_FAIL, frame, _judge(frame, truth), few)
     assert not small["calibrated"] and "min_calibration_items" in small["withheld_because"]
 
 
@@ -160,14 +153,14 @@ def test_a_judge_is_not_believed_on_one_sided_grades_and_ppi_needs_enough() -> N
     spec = load_spec(REPO / "sample_data" / "drug-answers")
     frame = _frame(100)
     # people passed every answer they graded and the judge passes everything: kappa is 1 but says nothing
-    block = _criterion_block(
+    block = criterion_block(
         spec, PASS_FAIL, frame, _judge(frame, ["pass"] * 100), _people({f"q{i}": "pass" for i in range(30)})
     )
     assert not block["calibrated"] and "30 passes and 0 fails" in block["withheld_because"]
     assert block["pass_rate"]["judge_only"] is None and block["pass_rate"]["ppi"] is None
     assert block["pass_rate"]["human_only"]["low"] < 1.0  # Wilson, not a zero-width interval
     # two graded answers: no PPI, the people-only interval is the finding
-    few = _criterion_block(
+    few = criterion_block(
         spec, PASS_FAIL, frame, _judge(frame, ["pass"] * 100), _people({"q0": "pass", "q1": "fail"})
     )
     assert few["pass_rate"]["ppi"] is None and few["pass_rate"]["per_question"]["value"] == 0.5
@@ -178,12 +171,12 @@ def test_failed_calls_count_as_fails_per_question_and_derived_grades_are_counted
     frame = _frame(100)
     truth = ["pass" if i % 2 else "fail" for i in range(100)]
     people = _people({f"q{i}": truth[i] for i in range(40)}, origin="derived: rule")
-    block = _criterion_block(spec, PASS_FAIL, frame, _judge(frame, truth), people, questions=125)
+    block = criterion_block(spec, PASS_FAIL, frame, _judge(frame, truth), people, questions=125)
     per_q = block["pass_rate"]["per_question"]
     assert per_q["answered"] == 100 and per_q["questions"] == 125
     assert per_q["value"] == pytest.approx(block["pass_rate"]["ppi"]["value"] * 0.8, abs=1e-4)
     assert block["calibrated"] and not block["calibrated_against_people"] and block["graded_by_people"] == 0
-    from rescue.evals.display import rubric_sentence
+    from rescue.evals.display.generation import rubric_sentence
 
     sentence = rubric_sentence(block)
     assert (
@@ -217,7 +210,7 @@ def test_stale_grades_never_count_and_updated_grades_import(tmp_path: Path) -> N
     bad.write_text("item_id,criterion,grade,graded_sha256\nq1,grounded,yes,abc\n")
     with (
         Ledger(tmp_path / "c") as ledger,
-        pytest.raises(RescueError, match="line 2: grade 'yes' for grounded; expected pass or fail"),
+        pytest.raises(RescueError, match="line 2, column 'grade': 'yes' for grounded; expected pass or fail"),
     ):
         import_grades(ledger, spec, bad)
 

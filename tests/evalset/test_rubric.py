@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from rescue.evals.generation import graded_hash, people_grades, rubric_dataset
-from rescue.evals.ledger import Ledger
+from rescue.evalset.grades import graded_hash, people_grades, rubric_dataset
 from rescue.evalset.rubric import RubricWidget
+from rescue.ledger import Ledger
 from rescue.spec import load_spec
 from tests.conftest import REPO
 

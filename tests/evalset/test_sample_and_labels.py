@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rescue.evals.ledger import Ledger
+from rescue.evalset import build as build_eval_set
+from rescue.evalset import prepare_sample
 from rescue.evalset import sample as sampling
-from rescue.evalset.build import build_eval_set, prepare_sample
 from rescue.evalset.labels import DATASET, current_labels, disagreements, resolve
 from rescue.evalset.widget import LabelingWidget
+from rescue.ledger import Ledger
 from rescue.spec import load_spec
 
 

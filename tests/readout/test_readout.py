@@ -13,23 +13,26 @@ from click.testing import CliRunner
 from rescue.artifacts import write_artifact
 from rescue.cli import main
 from rescue.data.picture import build_picture
-from rescue.evals.position import build_eval_position
+from rescue.evals import build_eval_position
 from rescue.gap import assess_gap
+from rescue.gate import check_gate
 from rescue.owner import build_owner, sign_off, signoff_status
-from rescue.readout.build import build_readout, check_gate, readout_markdown
+from rescue.readout.build import build_readout, readout_markdown
 from rescue.spec import load_spec
 from tests.conftest import copy_sample, with_owner_and_eu_provider
 
 
 @pytest.fixture(scope="module")
 def week_out(tmp_path_factory):
-    """The sample project with Days 2 and 4 written to an output folder."""
+    """The sample project with Days 2 and 4 written to an output folder, and the gap closed on their evidence
+    (as the week's closing step does)."""
     project = copy_sample(tmp_path_factory.mktemp("p"))
     spec = load_spec(project)
     out = tmp_path_factory.mktemp("out")
     write_artifact(out, "gap", assess_gap(spec, out), spec)
     write_artifact(out, "data_picture", build_picture(spec, as_of=date(2026, 11, 1), probes=3), spec)
     write_artifact(out, "eval_position", build_eval_position(spec, out, progress=False), spec)
+    write_artifact(out, "gap", assess_gap(spec, out), spec)
     return project, out
 
 
@@ -101,8 +104,8 @@ def test_check_fails_on_the_sample_and_passes_when_fixed(
     fixed = _passing_project(write_spec, sample_spec_data)
     spec = load_spec(fixed)
     fixed_out = tmp_path / "out"
-    write_artifact(fixed_out, "gap", assess_gap(spec, fixed_out), spec)
     write_artifact(fixed_out, "eval_position", build_eval_position(spec, fixed_out, progress=False), spec)
+    write_artifact(fixed_out, "gap", assess_gap(spec, fixed_out), spec)  # the week's closing step
     assert check_gate(spec, fixed_out) == []
     passing = runner.invoke(main, ["check", str(fixed_out), "--project", str(fixed)])
     assert passing.exit_code == 0 and "ready" in passing.output

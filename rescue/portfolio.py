@@ -8,17 +8,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..artifacts import read_artifact
-from ..errors import RescueError
-from ..gap import assess_gap
-from ..spec import load_spec
-from .build import build_readout
+from .artifacts import read_artifact
+from .errors import RescueError
+from .readout.build import build_readout
+from .spec import load_spec
 
 DECISION_RANK = {"go": 0, "conditional": 1, "no-go": 2}
 
 
 def _run(project: str, out: str, days: list[int] | None) -> str:
-    from ..week import run_week
+    from .week import run_week
 
     run_week(project, out, days=days, progress=False)
     return out
@@ -42,8 +41,8 @@ def run_projects(
 def summarise(project: Path, out: Path) -> dict[str, Any]:
     """One portfolio row from a project's artifacts (the readout when present, else assessed from the rest)."""
     spec = load_spec(project)
-    readout = read_artifact(out, "readout", required=False) or build_readout(spec, out)
-    gap = assess_gap(spec, out)
+    gap = read_artifact(out, "gap")
+    readout = read_artifact(out, "readout", required=False) or build_readout(spec, out, gap=gap)
     position = read_artifact(out, "eval_position", required=False)
     stages = [
         name

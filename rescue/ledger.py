@@ -46,9 +46,16 @@ CREATE TABLE IF NOT EXISTS label_events (
     label TEXT,
     comment TEXT,
     undoes INTEGER,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    label_origin TEXT              -- where a label comes from when no person gave it here (imported, derived…)
 )
 """
+# Ledgers written before label_origin had its column kept it in the comment of label events ("label_origin=…").
+_MIGRATE_LABEL_ORIGIN = (
+    "ALTER TABLE label_events ADD COLUMN label_origin TEXT",
+    "UPDATE label_events SET label_origin = substr(comment, 14), comment = NULL "
+    "WHERE action = 'label' AND comment LIKE 'label_origin=%'",
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,24 @@ class Ledger:
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")
         self._con.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a ledger written by an older rescue up to this schema (in one transaction)."""
+        columns = {row[1] for row in self._con.execute("PRAGMA table_info(label_events)")}
+        if "label_origin" in columns:
+            return
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                columns = {row[1] for row in self._con.execute("PRAGMA table_info(label_events)")}
+                if "label_origin" not in columns:  # another process may have migrated it meanwhile
+                    for statement in _MIGRATE_LABEL_ORIGIN:
+                        self._con.execute(statement)
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:
@@ -138,14 +163,16 @@ class Ledger:
         label: str | None = None,
         comment: str | None = None,
         undoes: int | None = None,
+        label_origin: str | None = None,
     ) -> int:
-        """Append one labeling event and commit it at once; returns its id."""
+        """Append one labeling event and commit it at once; returns its id. ``label_origin`` says where an
+        imported label comes from (None: a label given here, by ``labeler``)."""
         with self._lock:
             cur = self._con.execute(
-                "INSERT INTO label_events (dataset, item, item_hash, labeler, action, label, comment, undoes, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO label_events (dataset, item, item_hash, labeler, action, label, comment, undoes, created_at,"
+                " label_origin) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (dataset, item, item_hash, labeler, action, label, comment, undoes,
-                 datetime.now(UTC).isoformat(timespec="milliseconds")),
+                 datetime.now(UTC).isoformat(timespec="milliseconds"), label_origin),
             )  # fmt: skip
             return int(cur.lastrowid or 0)
 

@@ -8,8 +8,9 @@ import nbformat
 import pytest
 
 from rescue.errors import RescueError
-from rescue.evals.adapters import CallFailed, dig, load_function, make_baseline, make_poc_adapter
 from rescue.spec import load_spec
+from rescue.systems import CallFailed, dig, make_baseline, make_poc_adapter
+from rescue.systems.function import load_function
 
 
 def test_notebook_adapter_runs_definitions_not_demo_cells(sample_project: Path) -> None:

@@ -14,18 +14,10 @@ import pytest
 import yaml
 
 from rescue.errors import RescueError
-from rescue.evals.adapters import (
-    _SERVED,
-    CallFailed,
-    _served_models,
-    _stop,
-    ensure_served,
-    make_poc_adapter,
-    make_system_adapter,
-)
-from rescue.evals.ledger import Ledger
-from rescue.evals.runner import RunPolicy, run
+from rescue.ledger import Ledger
 from rescue.spec import load_spec
+from rescue.systems import CallFailed, RunPolicy, ensure_served, make_poc_adapter, make_system_adapter, run
+from rescue.systems.serve import _SERVED, _served_models, _stop
 from tests.conftest import free_port
 
 KEY = "sk-test-4f1c9e0b7d2a"

@@ -1,4 +1,4 @@
-"""Day 3 in one call: draw (or reuse) the sample, import or collect labels, measure agreement, export."""
+"""Day 3 for a classifier: draw (or reuse) the sample, import or collect labels, measure agreement, export."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import RescueError
-from ..evals.ledger import Ledger
+from ..inputs import read_demo
+from ..ledger import Ledger
 from ..spec import Spec
 from . import sample as sampling
 from .agreement import agreement
@@ -17,24 +18,10 @@ from .labels import DATASET, current_labels, disagreements, export_labeled_set, 
 SAMPLE_FILE = "eval_sample.csv"
 
 
-def demo_texts(spec: Spec) -> list[str]:
-    if not spec.eval.demo_examples:
-        return []
-    frame = pd.read_csv(spec.path(spec.eval.demo_examples), dtype=str, keep_default_na=False)
-    return list(frame["text" if "text" in frame.columns else frame.columns[0]])
-
-
 def prepare_sample(
     spec: Spec, out: str | Path, n: int | None = None, resample: bool = False
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The eval sample, drawn once and kept in ``out`` so labels stay attached to the same items.
-
-    For a generation PoC it is the PoC's answers to a seeded sample of the eval questions, to grade.
-    """
-    if spec.eval.task == "generation":
-        from .rubric import prepare_rubric_sample
-
-        return prepare_rubric_sample(spec, out, n), {"reused": True, "strata": []}
+    """The eval sample, drawn once and kept in ``out`` so labels stay attached to the same items."""
     path = Path(out) / SAMPLE_FILE
     strata = list(spec.eval.strata)
     if path.exists() and not resample:
@@ -42,7 +29,7 @@ def prepare_sample(
         return frame, {"reused": True, "strata": strata}
     extra = [c for c in strata if c != "source"]
     population = sampling.population(spec, extra)
-    kept, dedupe = sampling.deduplicate(population, demo_texts(spec))
+    kept, dedupe = sampling.deduplicate(population, demo.texts if (demo := read_demo(spec)) else [])
     missing = [c for c in strata if c not in kept.columns]
     if missing:
         raise RescueError(f"eval.strata names columns no source has: {', '.join(missing)}")
@@ -53,14 +40,8 @@ def prepare_sample(
     return frame, {"reused": False, "strata": strata, "population": len(population), **dedupe}
 
 
-def build_eval_set(
-    spec: Spec, out: str | Path, import_existing: bool, n: int | None = None
-) -> dict[str, Any]:
+def build(spec: Spec, out: str | Path, import_existing: bool, n: int | None = None) -> dict[str, Any]:
     """Sample, import labels (batch mode), report coverage and agreement, export the labeled set."""
-    if spec.eval.task == "generation":
-        from .rubric import build_rubric_set
-
-        return build_rubric_set(spec, out, import_existing, progress=False)
     out = Path(out)
     frame, info = prepare_sample(spec, out, n)
     imported = 0
@@ -109,10 +90,6 @@ def build_eval_set(
 
 def summary_markdown(report: dict[str, Any]) -> str:
     """Coverage and agreement in a few lines."""
-    if report.get("rubric") is not None:
-        from .rubric import rubric_markdown
-
-        return rubric_markdown(report)
     s, lab = report["sample"], report["labels"]
     lines = []
     if s.get("population") is not None:
@@ -144,34 +121,13 @@ def summary_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def sample_table(report: dict[str, Any]) -> pd.DataFrame:
-    return pd.DataFrame(report["sample"]["strata"]).rename(
-        columns={"stratum": "Stratum", "items": "Sampled", "weight": "Weight (items each stands for)"}
-    )
-
-
 def labeling_widget(spec: Spec, out: str | Path, sample: pd.DataFrame, labeler: str | None = None) -> Any:
-    """The Day 3 widget: labels for a classification PoC, rubric grades for a generation PoC."""
-    if spec.eval.task == "generation":
-        from .rubric import RubricWidget
-
-        return RubricWidget(spec, out, sample, labeler)
+    """The labeling widget: one item at a time beside the guide, every click in the ledger."""
     from .widget import LabelingWidget
 
     return LabelingWidget(spec, out, sample, labeler)
 
 
-def open_disagreements(spec: Spec, out: str | Path) -> pd.DataFrame:
-    """Items (or answers, per rubric criterion) where people disagree and no adjudicator has decided."""
-    datasets = [DATASET]
-    if spec.eval.task == "generation":
-        from ..evals.generation import rubric_dataset
-
-        datasets = [rubric_dataset(c.name) for c in spec.eval.rubric]
-    frames = []
-    with Ledger(out) as ledger:
-        for dataset in datasets:
-            found = disagreements(current_labels(ledger.label_events(dataset)))
-            if len(found):
-                frames.append(found.assign(dataset=dataset))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def label_datasets(spec: Spec) -> list[str]:
+    """The ledger datasets holding people's labels."""
+    return [DATASET]

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from rescue.evals.adapters import make_poc_adapter
-from rescue.evals.ledger import Ledger
-from rescue.evals.runner import RunPolicy, run
+from rescue.ledger import Ledger
 from rescue.spec import load_spec
+from rescue.systems import RunPolicy, make_poc_adapter, run
 
 
 class Flaky(BaseHTTPRequestHandler):
@@ -121,9 +120,8 @@ def test_rerun_repeats_nothing_and_caches_never_count_as_latency(http_spec, tmp_
 KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from rescue.evals.adapters import Adapter, Answer
-    from rescue.evals.ledger import Ledger
-    from rescue.evals.runner import run
+    from rescue.ledger import Ledger
+    from rescue.systems import Adapter, Answer, run
 
     log = open(sys.argv[2], "a")
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from rescue.artifacts import read_artifact, write_artifact
-from rescue.evals import display
-from rescue.evals.position import build_eval_position
+from rescue.evals import build_eval_position, display
 from rescue.gap import assess_gap
 from rescue.spec import load_spec
 from tests.conftest import copy_sample
@@ -75,12 +74,15 @@ def test_display(position) -> None:
     _, _, pos = position
     text = display.summary_markdown(pos)
     assert "Demo vs production" in text and "majority baseline" in text and "Integration contract" in text
-    assert (
-        display.plot_intervals(pos).axes
-        and display.plot_confusion(pos).axes
-        and display.plot_latency(pos).axes
-    )
-    assert len(display.slices_table(pos)) == 3 and len(display.examples_table(pos)) > 0
+    kind = display.for_kind(pos)
+    assert kind.plot_intervals(pos).axes and kind.plot_confusion(pos).axes and display.plot_latency(pos).axes
+    assert len(kind.slices_table(pos)) == 3 and len(kind.examples_table(pos)) > 0
+    headings = [s.heading for s in display.sections(pos)]
+    assert headings == ["Scores with their intervals", "What it confuses", "Slices", "Latency",
+                        "The integration contract", "Example errors"]  # fmt: skip
+    assert not {"The judge against people", "Retrieval"} & set(
+        headings
+    )  # nothing a classifier has no use for
 
 
 def test_extraction_labels_are_scored_per_field(write_spec, sample_spec_data, tmp_path: Path) -> None:
@@ -114,9 +116,10 @@ def test_labels_given_in_day3_are_scored_without_a_labels_file(
 ) -> None:
     import copy
 
-    from rescue.evals.ledger import Ledger
-    from rescue.evalset.build import build_eval_set, prepare_sample
+    from rescue.evalset import build as build_eval_set
+    from rescue.evalset import prepare_sample
     from rescue.evalset.labels import DATASET
+    from rescue.ledger import Ledger
 
     data = copy.deepcopy(sample_spec_data)
     data["eval"].pop("labels")

@@ -1,4 +1,4 @@
-"""Run an adapter over items: concurrent, bounded, retried, timed, every call in the ledger at once."""
+"""Run a system over items: concurrent, bounded, retried, timed, every call in the ledger at once."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .adapters import Adapter, CallFailed
-from .ledger import Call, Ledger
+from ..ledger import Call, Ledger
+from .base import Adapter, CallFailed
 
 MAX_BACKOFF_S = 30.0
 

@@ -1,0 +1,151 @@
+"""What the eval position's page shows for either kind of PoC: number formats, interval panels, latency,
+cost and the integration contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the page: a heading, an optional paragraph, and what it displays."""
+
+    heading: str
+    intro: str | None = None
+    parts: list[Any] = field(default_factory=list)
+
+
+def pct(interval: dict[str, Any]) -> str:
+    """A rate with its 95% interval and n, as percentages."""
+    if interval["value"] is None:
+        return "—"
+    return f"{interval['value']:.1%} (95% CI {interval['low']:.1%}–{interval['high']:.1%}, n={interval['n']})"
+
+
+def pct_plain(iv: dict[str, Any]) -> str:
+    """A rate with its 95% interval, as percentages (no n)."""
+    return f"{iv['value']:.1%} (95% CI {iv['low']:.1%}–{iv['high']:.1%})"
+
+
+def num(iv: dict[str, Any] | None, digits: int = 2) -> str:
+    """A score with its 95% interval."""
+    if not iv or iv.get("value") is None:
+        return "—"
+    return f"{iv['value']:.{digits}f} (95% CI {iv['low']:.{digits}f}–{iv['high']:.{digits}f})"
+
+
+def errors_line(pos: dict[str, Any], how_scored: str) -> str:
+    """Errors and timeouts, by kind, and how the scores count them."""
+    e = pos["errors"]
+    return (f"- Errors and timeouts: {e['total']} of {pos['n_items']} calls" + (f" ({', '.join(f'{k} {v}' for k, v in e['by_kind'].items())})" if e["total"] else "")
+            + f"; {how_scored}.")  # fmt: skip
+
+
+def origin_line(pos: dict[str, Any], what: str) -> str:
+    """Where the labels (or reference answers) come from."""
+    origins = ", ".join(f"{k} ({v})" for k, v in pos["label_origin"].items())
+    return f"- {what}: {origins}."
+
+
+def operations_lines(pos: dict[str, Any]) -> list[str]:
+    """Latency of live calls, cost at production volume, and the integration contract."""
+    lines = []
+    lat = pos["latency"]
+    if lat["p95_ms"] is not None:
+        target = f" against a target of {lat['target_p95_ms']:g} ms" if lat["target_p95_ms"] else ""
+        lines.append(
+            f"- Latency of live calls: p50 {lat['p50']['value']:.3g} ms, p95 {lat['p95_ms']:.3g} ms{target}."
+        )
+    c = pos["cost"]
+    if c["per_call_eur"] is not None:
+        month = (
+            f", {c['per_month_eur']:,.0f} EUR a month at {c['monthly_volume']:,} calls"
+            if c["per_month_eur"] is not None
+            else ""
+        )
+        lines.append(f"- Cost: {c['per_call_eur']:.5f} EUR a call{month} ({c['basis']}).")
+    else:
+        lines.append(f"- Cost: {c['basis']}.")
+    if pos["contract"]:
+        lines.append(
+            f"- **Integration contract**: {pos['contract']['valid_rate']:.0%} of outputs would be accepted downstream."
+        )
+    return lines
+
+
+def interval_panel(ax: Any, title: str, intervals: list[Any], colors: list[str] | None = None) -> None:
+    """One panel of rates on [0, 1]: row y gets a dot with its 95% interval (rows without a value stay empty)."""
+    for y, iv in enumerate(intervals):
+        if iv is None or iv.get("value") is None:
+            continue
+        style = {"color": colors[y]} if colors else {}
+        ax.errorbar(iv["value"], y, xerr=[[iv["value"] - iv["low"]], [iv["high"] - iv["value"]]], fmt="o",
+                    capsize=4, **style)  # fmt: skip
+    ax.set_xlim(0, 1)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="x", alpha=0.3)
+
+
+def draw_matrix(ax: Any, labels: list[str], matrix: list[list[int]], xlabel: str, ylabel: str,
+                rotate: bool = False) -> None:  # fmt: skip
+    """A confusion matrix as a heat map with its counts written in the cells."""
+    ax.imshow(matrix, cmap="Blues")
+    if rotate:
+        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    else:
+        ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    top = max(max(r) for r in matrix) or 1
+    for i, row in enumerate(matrix):
+        for j, v in enumerate(row):
+            ax.text(j, i, str(v), ha="center", va="center", color="white" if v > top / 2 else "black")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+
+
+def plot_latency(pos: dict[str, Any]):  # -> matplotlib.figure.Figure
+    """The latency of the live calls: a histogram with p50, p95, p99 and the target."""
+    import matplotlib.pyplot as plt
+
+    lat = pos["latency"]
+    fig, ax = plt.subplots(figsize=(8, 2.8), dpi=100)
+    plt.close(fig)
+    values = lat["histogram_ms"]
+    if values:
+        ax.hist(values, bins=40, color="#5b8db8")
+        for q, style in (("p50", ":"), ("p95", "--"), ("p99", "-.")):
+            ax.axvline(lat[q]["value"], color="#333", linestyle=style, label=f"{q} {lat[q]['value']:.2f} ms")
+    if lat["target_p95_ms"] and values and lat["target_p95_ms"] < 10 * max(values):
+        ax.axvline(lat["target_p95_ms"], color="#c0392b", label=f"target p95 {lat['target_p95_ms']:g} ms")
+    ax.set_xlabel("milliseconds per live call")
+    ax.set_title(f"Latency of {lat['n']} live calls", loc="left")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def contract_table(pos: dict[str, Any]) -> pd.DataFrame | None:
+    """The most common contract violations (None without a contract)."""
+    if not pos["contract"]:
+        return None
+    rows = [{"Contract": c["name"], "Violation": v["violation"], "Outputs": v["count"]}
+            for c in pos["contract"]["contracts"] for v in c["top_violations"]]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def table(frame: pd.DataFrame) -> Any:
+    """A table as the page shows it: without its index."""
+    return frame.style.hide(axis="index")
+
+
+def operations_sections(pos: dict[str, Any]) -> list[Section]:
+    """The latency section, and the contract's when one is declared."""
+    sections = [Section("Latency", parts=[plot_latency(pos)])]
+    contract = contract_table(pos)
+    if contract is not None:
+        sections.append(Section("The integration contract", "The most common reasons the downstream system would "
+                                "reject the PoC's output.", [table(contract)]))  # fmt: skip
+    return sections

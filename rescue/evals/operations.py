@@ -1,0 +1,144 @@
+"""What running the PoC costs and how it behaves, for either kind of PoC: errors, latency, cost, contracts.
+
+Latency comes from live calls only (the ledger's cached answers are never timed). Cost is the tokens a system
+reported × the model's price in ``prices.yaml`` (estimated from text length when it reports no usage), or a
+fixed price per call from the spec.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ..inputs import read_contract
+from ..ledger import Call
+from ..spec import PocSpec, Spec
+from ..stats import percentile_with_interval, wilson
+
+PRICES = Path(__file__).parent / "prices.yaml"
+CHARS_PER_TOKEN = 4  # a common rule of thumb, used only when the PoC reports no token usage
+
+
+@cache
+def price_table() -> dict[str, Any]:
+    """The price table (``prices.yaml``): EUR per million input and output tokens, per model."""
+    return yaml.safe_load(PRICES.read_text(encoding="utf-8"))
+
+
+def model_price(model: str | None) -> dict[str, Any] | None:
+    """The prices of ``model`` (``input_per_mtok``, ``output_per_mtok``), or None when it is not priced."""
+    return price_table()["models"].get(model or "")
+
+
+def token_cost_eur(price: dict[str, Any], tokens_in: float, tokens_out: float) -> float:
+    """What ``tokens_in`` and ``tokens_out`` cost at ``price``, in EUR."""
+    return (tokens_in * price["input_per_mtok"] + tokens_out * price["output_per_mtok"]) / 1e6
+
+
+def errors_summary(calls: list[Call]) -> dict[str, Any]:
+    """Failed calls by kind, their rate with its interval, and how many calls needed a retry."""
+    kinds = Counter(c.error_kind for c in calls if not c.ok)
+    return {"total": sum(kinds.values()), "rate": wilson(sum(kinds.values()), len(calls)), "by_kind": dict(sorted(kinds.items())),
+            "retried_calls": sum(1 for c in calls if c.attempts > 1)}  # fmt: skip
+
+
+def latency_summary(calls: list[Call], target_ms: float | None) -> dict[str, Any]:
+    """p50/p95/p99 of the live calls with intervals, against the p95 target."""
+    # the ledger holds the latency measured when each call was live; cache hits are never timed
+    live = [c.latency_ms for c in calls if c.ok and c.latency_ms is not None]
+    out: dict[str, Any] = {"n": len(live), "target_p95_ms": target_ms}
+    for q in (50, 95, 99):
+        out[f"p{q}"] = percentile_with_interval(live, q)
+    out["p95_ms"] = out["p95"]["value"]
+    out["meets_target"] = None if (target_ms is None or out["p95_ms"] is None) else out["p95_ms"] <= target_ms
+    out["histogram_ms"] = live
+    return out
+
+
+def cost_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The PoC's cost per call and per month, and against the cost target."""
+    poc = spec.poc
+    ok = [(c, it) for c, it in zip(calls, items, strict=True) if c.ok]
+    per_call = None
+    basis = None
+    price = model_price(poc.model)
+    if price and ok:
+        tin, tout, estimated = 0.0, 0.0, False
+        for c, it in ok:
+            if c.tokens_in is None:
+                estimated = True
+            tin += c.tokens_in if c.tokens_in is not None else len(it["text"]) / CHARS_PER_TOKEN
+            tout += (
+                c.tokens_out
+                if c.tokens_out is not None
+                else len(json.dumps(c.output, default=str)) / CHARS_PER_TOKEN
+            )
+        per_call = token_cost_eur(price, tin, tout) / len(ok)
+        basis = (f"{poc.model} prices × tokens " + ("estimated from text length (≈4 characters a token; the PoC reports no usage)"
+                                                     if estimated else "reported by the PoC"))  # fmt: skip
+    elif poc.cost_per_call_eur is not None:
+        per_call, basis = poc.cost_per_call_eur, "fixed price per call (poc.cost_per_call_eur)"
+    volume = spec.targets.monthly_volume
+    target = spec.targets.cost_per_call_eur
+    return {
+        "per_call_eur": None if per_call is None else round(per_call, 6),
+        "per_month_eur": None if (per_call is None or volume is None) else round(per_call * volume, 2),
+        "monthly_volume": volume,
+        "target_per_call_eur": target,
+        "basis": basis
+        or "unknown: set poc.model (priced in rescue/evals/prices.yaml) or poc.cost_per_call_eur",
+        "meets_target": None if (per_call is None or target is None) else per_call <= target,
+    }
+
+
+def judge_cost(spec: Spec, calls: list[Call]) -> dict[str, Any]:
+    """What the judge's calls cost (apart from the PoC's)."""
+    judge: PocSpec | None = spec.eval.judge
+    live = [c for c in calls if c.ok]
+    out: dict[str, Any] = {"calls": len(calls), "tokens_in": sum(c.tokens_in or 0 for c in live),
+                           "tokens_out": sum(c.tokens_out or 0 for c in live), "total_eur": None, "basis": None}  # fmt: skip
+    if judge is None or not live:
+        return out
+    price = model_price(judge.model)
+    if price:
+        out["total_eur"] = round(token_cost_eur(price, out["tokens_in"], out["tokens_out"]), 4)
+        out["basis"] = f"{judge.model} prices × tokens the judge reported"
+    elif judge.cost_per_call_eur is not None:
+        out["total_eur"] = round(judge.cost_per_call_eur * len(live), 4)
+        out["basis"] = "fixed price per call (eval.judge.cost_per_call_eur)"
+    else:
+        out["basis"] = "unknown: set eval.judge.cost_per_call_eur or a priced model"
+    return out
+
+
+def contract_summary(spec: Spec, calls: list[Call]) -> dict[str, Any] | None:
+    """The PoC's outputs checked against each integration contract (JSON Schema): valid rate, top violations."""
+    if not spec.integration:
+        return None
+    outputs = [c.output for c in calls if c.ok]
+    result: dict[str, Any] = {"contracts": []}
+    valid_all = [True] * len(outputs)
+    for contract in spec.integration:
+        schema = read_contract(spec, contract)
+        validator = jsonschema.validators.validator_for(schema)(schema)
+        violations: Counter[str] = Counter()
+        valid = 0
+        for i, output in enumerate(outputs):
+            errors = list(validator.iter_errors(output))
+            if errors:
+                valid_all[i] = False
+                for err in errors:
+                    where = "/".join(map(str, err.absolute_path)) or "(record)"
+                    violations[f"{where}: {err.message}"[:160]] += 1
+            else:
+                valid += 1
+        result["contracts"].append({"name": contract.name, "valid": wilson(valid, len(outputs)),
+                                    "top_violations": [{"violation": v, "count": n} for v, n in violations.most_common(8)]})  # fmt: skip
+    result["valid_rate"] = round(sum(valid_all) / len(outputs), 4) if outputs else None
+    return result

@@ -1,0 +1,170 @@
+"""Rules of ``rescue.yaml`` that need more than one field: per-kind requirements, unique names, files that exist."""
+
+from __future__ import annotations
+
+import csv
+import re
+from urllib.parse import urlsplit
+
+from ..errors import MISSING, SpecIssue
+from .models import FILE_KINDS, Spec
+
+
+def _unknown_placeholders(spec: Spec, template: str) -> list[str]:
+    """``{field}`` placeholders of a prompt that name no column of the eval labels file (when it can be read)."""
+    fields = set(re.findall(r"\{(\w+)\}", template))
+    if not fields or not spec.eval.labels or not spec.path(spec.eval.labels).is_file():
+        return []
+    try:
+        with spec.path(spec.eval.labels).open(encoding="utf-8") as f:
+            header = next(csv.reader(f), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    known = set(header) | {"text", "item_id", "source", "source_id", "label"}
+    return sorted(fields - known)
+
+
+def _check_eval(spec: Spec) -> list[SpecIssue]:
+    ev = spec.eval
+    issues: list[SpecIssue] = []
+    if ev.task == "generation" and not ev.labels:
+        issues.append(
+            SpecIssue(
+                "eval.labels",
+                MISSING,
+                "a file of questions with reference answers when eval.task is generation",
+            )
+        )
+    if ev.grades and not ev.rubric:
+        issues.append(SpecIssue("eval.rubric", MISSING, "the rubric the grades in eval.grades are for"))
+    if ev.baseline == "system" and ev.baseline_system is None:
+        issues.append(
+            SpecIssue("eval.baseline_system", MISSING, "a system to call when eval.baseline is system")
+        )
+    if ev.baseline_system is not None and ev.baseline != "system":
+        issues.append(SpecIssue("eval.baseline", str(ev.baseline), "system when eval.baseline_system is set"))
+    if ev.task == "generation" and ev.baseline in ("majority", "stratified"):
+        issues.append(
+            SpecIssue("eval.baseline", ev.baseline, "system (or none) when eval.task is generation")
+        )
+    if ev.rubric and ev.judge is None:
+        issues.append(SpecIssue("eval.judge", MISSING, "a judge model when eval.rubric is set"))
+    if (ev.rubric or ev.relevant_column or ev.grades) and ev.task != "generation":
+        issues.append(
+            SpecIssue("eval.task", ev.task, "generation when a rubric, relevant_column or grades is set")
+        )
+    names = [c.name for c in ev.rubric]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            issues.append(SpecIssue(f"eval.rubric[{i}].name", name, "a unique criterion name"))
+    if ev.corpus_source and ev.corpus_source not in [s.name for s in spec.sources]:
+        issues.append(
+            SpecIssue(
+                "eval.corpus_source", ev.corpus_source, f"one of sources: {[s.name for s in spec.sources]}"
+            )
+        )
+    if ev.grades and not spec.path(ev.grades).is_file():
+        issues.append(SpecIssue("eval.grades", ev.grades, "an existing file relative to the project"))
+    return issues
+
+
+def check_spec(spec: Spec) -> list[SpecIssue]:
+    """Rules that need more than one field: per-kind requirements, unique names, files."""
+    issues: list[SpecIssue] = []
+    need = {
+        "python": ["path", "function"],
+        "notebook": ["path", "function"],
+        "http": ["url"],
+        "predictions": ["path"],
+        "openai": ["url", "model"],
+    }
+    for at, system in spec.systems():
+        for name in need[system.kind]:
+            if getattr(system, name) in (None, ""):
+                issues.append(SpecIssue(f"{at}.{name}", MISSING, f"a value when {at}.kind is {system.kind}"))
+        if system.kind in ("http", "openai") and system.url and not re.match(r"^https?://", system.url):
+            issues.append(SpecIssue(f"{at}.url", system.url, "an http:// or https:// URL"))
+        if system.serve and "{port}" in " ".join(system.serve) and not re.search(r":\d+", system.url or ""):
+            issues.append(
+                SpecIssue(f"{at}.url", system.url or MISSING, "a URL with a port when serve uses {port}")
+            )
+        if system.serve and system.url and not system.on_loopback:
+            issues.append(
+                SpecIssue(
+                    f"{at}.url", system.url, "a loopback URL (127.0.0.1 or localhost) when serve is set"
+                )
+            )
+        if system.url and urlsplit(system.url).password is not None:
+            issues.append(SpecIssue(f"{at}.url", "<a URL with a password, not shown>",
+                                    "a URL without credentials; put the key in api_key or headers as ${VAR}"))  # fmt: skip
+        if system.path and system.kind in ("python", "notebook", "predictions"):
+            if not spec.path(system.path).is_file():
+                issues.append(
+                    SpecIssue(f"{at}.path", system.path, "an existing file relative to the project")
+                )
+            elif system.kind == "notebook" and not system.path.endswith(".ipynb"):
+                issues.append(
+                    SpecIssue(f"{at}.path", system.path, f"a .ipynb notebook when {at}.kind is notebook")
+                )
+        if system.function and not system.function.isidentifier():
+            issues.append(SpecIssue(f"{at}.function", system.function, "a Python function name"))
+        provider_names = [p.name for p in spec.compliance.providers]
+        if system.provider and system.provider not in provider_names:
+            issues.append(
+                SpecIssue(f"{at}.provider", system.provider, f"one of compliance.providers: {provider_names}")
+            )
+        if system.kind == "openai":
+            unknown = _unknown_placeholders(spec, system.prompt)
+            if unknown:
+                issues.append(SpecIssue(f"{at}.prompt", system.prompt, f"placeholders among the columns of "
+                                        f"{spec.eval.labels}: {{{'}, {'.join(unknown)}}} is not one"))  # fmt: skip
+    issues += _check_eval(spec)
+
+    seen: dict[str, int] = {}
+    for i, src in enumerate(spec.sources):
+        at = f"sources[{i}]"
+        if src.name in seen:
+            issues.append(
+                SpecIssue(f"{at}.name", src.name, f"a unique name (sources[{seen[src.name]}] has it)")
+            )
+        seen.setdefault(src.name, i)
+        if src.kind in FILE_KINDS and not src.location:
+            issues.append(SpecIssue(f"{at}.location", MISSING, f"a file path when kind is {src.kind}"))
+        if src.kind in ("sqlite", "duckdb", "postgres", "ibis") and not src.table:
+            issues.append(SpecIssue(f"{at}.table", MISSING, f"a table name when kind is {src.kind}"))
+        if src.kind in ("postgres", "ibis") and src.dsn is None:
+            expected = f"a ${{VAR}} reference to the connection URL when kind is {src.kind}"
+            issues.append(SpecIssue(f"{at}.dsn", MISSING, expected))
+        if src.kind == "http" and not (src.location and re.match(r"^https?://", src.location)):
+            issues.append(
+                SpecIssue(
+                    f"{at}.location",
+                    src.location or MISSING,
+                    "an http:// or https:// URL when kind is http",
+                )
+            )
+        if src.dsn is not None and src.kind not in ("postgres", "ibis"):
+            issues.append(SpecIssue(f"{at}.dsn", str(src.dsn), "no dsn unless kind is postgres or ibis"))
+
+    for field, value in (
+        ("eval.labels", spec.eval.labels),
+        ("eval.demo_examples", spec.eval.demo_examples),
+    ):
+        if value and not spec.path(value).is_file():
+            issues.append(SpecIssue(field, value, "an existing file relative to the project"))
+    names: set[str] = set()
+    for i, contract in enumerate(spec.integration):
+        if contract.name in names:
+            issues.append(SpecIssue(f"integration[{i}].name", contract.name, "a unique name"))
+        names.add(contract.name)
+        if not spec.path(contract.schema_path).is_file():
+            issues.append(
+                SpecIssue(
+                    f"integration[{i}].schema",
+                    contract.schema_path,
+                    "an existing JSON Schema file relative to the project",
+                )
+            )
+    if spec.eval.classes is not None and len(set(spec.eval.classes)) < 2:
+        issues.append(SpecIssue("eval.classes", spec.eval.classes, "at least two distinct labels"))
+    return issues
