@@ -7,17 +7,20 @@ import os
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 import jsonschema
+from pydantic import BaseModel, ValidationError
 
 from . import __version__
 from .auditlog import append_record
 from .errors import ArtifactError
 from .hashing import file_sha256
+from .models import MODELS
 from .spec import Spec
 
 SCHEMAS = Path(__file__).parent / "schemas"
+M = TypeVar("M", bound=BaseModel)
 
 
 @cache
@@ -118,8 +121,27 @@ def input_hashes(spec: Spec) -> dict[str, str]:
     return hashes
 
 
-def read_artifact(out: str | Path, name: str, required: bool = True) -> dict[str, Any] | None:
-    """Read and validate ``out/<name>.json``; ``None`` when absent and not ``required``."""
+@overload
+def read_artifact(out: str | Path, name: str, required: Literal[True] = ...) -> dict[str, Any]: ...
+@overload
+def read_artifact(out: str | Path, name: str, required: bool) -> dict[str, Any] | None: ...
+@overload
+def read_artifact(out: str | Path, name: type[M], required: Literal[True] = ...) -> M: ...
+@overload
+def read_artifact(out: str | Path, name: type[M], required: bool) -> M | None: ...
+
+
+def read_artifact(out: str | Path, name: str | type[M], required: bool = True) -> dict[str, Any] | M | None:
+    """Read and validate ``out/<name>.json``; ``None`` when absent and not ``required``.
+
+    ``name`` is the artifact's name (the document comes back as a dict, checked against its JSON Schema) or its
+    model from :mod:`rescue.models` (it comes back as that model, checked by both).
+    """
+    model = None if isinstance(name, str) else name
+    if model is not None:
+        name = next((n for n, m in MODELS.items() if m is model), "")
+        if not name:
+            raise ArtifactError(f"{model.__name__} is not the model of an artifact")
     path = Path(out) / f"{name}.json"
     if not path.exists():
         if required:
@@ -136,7 +158,12 @@ def read_artifact(out: str | Path, name: str, required: bool = True) -> dict[str
             f"{path} has schema version {found}; this rescue reads {expected}: re-run the day that writes it"
         )
     validate_artifact(name, document)
-    return document
+    if model is None:
+        return document
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise ArtifactError(f"{path} does not match its model: {exc.errors(include_url=False)[0]}") from None
 
 
 def redact_secrets(path: str | Path, spec: Spec) -> bool:

@@ -102,3 +102,16 @@ def test_redact_replaces_values_by_references(tmp_path: Path, sample_project: Pa
     assert redact_secrets(f, spec)
     assert f.read_text() == '{"text": "dsn=${RESCUE_ART_SECRET}"}'
     assert not redact_secrets(f, spec)
+
+
+def test_a_cross_day_read_can_return_the_validated_model(tmp_path: Path, gap_payload) -> None:
+    from rescue.models import GapArtifact, Interval
+
+    spec, payload = gap_payload
+    write_artifact(tmp_path, "gap", payload, spec)
+    gap = read_artifact(tmp_path, GapArtifact)
+    assert isinstance(gap, GapArtifact) and gap.verdict == payload["verdict"]
+    assert [b.check for b in gap.blockers] == [b["check"] for b in payload["blockers"]]
+    assert read_artifact(tmp_path / "nothing", GapArtifact, required=False) is None
+    with pytest.raises(ArtifactError, match="is not the model of an artifact"):
+        read_artifact(tmp_path, Interval)
