@@ -23,7 +23,7 @@ from ..spec import Spec
 from ..stats import detectable_difference, labels_needed, mcnemar, paired_difference, wilson
 from ..systems import Adapter, RunPolicy, make_baseline, make_poc_adapter, output_field, run
 from . import scores
-from .operations import contract_summary, cost_summary, errors_summary, latency_summary
+from .operations import comparison_sentence, contract_summary, cost_summary, errors_summary, latency_summary
 from .slices import compare_slices
 
 
@@ -207,11 +207,8 @@ def build_position(
 def _sentence(
     diff: dict[str, Any], test: dict[str, Any], baseline: str, poc_f1: float, base_f1: float
 ) -> str:
-    v, lo, hi = diff["value"], diff["low"], diff["high"]
-    direction = "more" if v > 0 else "less"
-    p = test["p_value"]
-    shown_p = "p < 0.001" if p < 0.001 else f"p = {p:.3g}"
-    verdict = "a real difference" if p < 0.05 else "no difference this sample can show"
-    return (f"On the same {diff['n']} production items the PoC is right {abs(v) * 100:.1f} points {direction} often than "
-            f"the {baseline} baseline (95% CI {lo * 100:+.1f} to {hi * 100:+.1f} points; McNemar {shown_p}): {verdict}. "
-            f"Macro-F1: PoC {poc_f1:.2f}, baseline {base_f1:.2f}.")  # fmt: skip
+    v = diff["value"]
+    claim = (f"the PoC is right {abs(v) * 100:.1f} points {'more' if v > 0 else 'less'} often than the {baseline} "
+             "baseline")  # fmt: skip
+    sentence = comparison_sentence(diff["n"], "items", claim, diff, "McNemar", test["p_value"], " points")
+    return f"{sentence} Macro-F1: PoC {poc_f1:.2f}, baseline {base_f1:.2f}."

@@ -31,7 +31,7 @@ from ..systems import (
 )
 from . import textscores
 from .judge import criterion_block, judge_run, make_judge
-from .operations import cost_summary, errors_summary, judge_cost, latency_summary
+from .operations import comparison_sentence, cost_summary, errors_summary, judge_cost, latency_summary
 from .slices import compare_slices
 
 METRICS = ("exact_match", "token_f1", "rouge_l", "chrf")
@@ -85,13 +85,9 @@ def _comparison_sentence(reference: dict[str, Any], baseline: str) -> str | None
     if not comparison:
         return None
     d = comparison["token_f1"]
-    p = d["p_value"]
-    shown_p = "p < 0.001" if p is not None and p < 0.001 else f"p = {p:.3g}" if p is not None else "p n/a"
-    direction = "higher" if d["value"] > 0 else "lower"
-    verdict_text = "a real difference" if p is not None and p < 0.05 else "no difference this sample can show"
-    return (f"On the same {d['n']} production questions the PoC's token F1 against the reference answers is "
-            f"{abs(d['value']) * 100:.1f} points {direction} than the baseline system's, {baseline} (95% CI "
-            f"{d['low'] * 100:+.1f} to {d['high'] * 100:+.1f}; Wilcoxon {shown_p}): {verdict_text}.")  # fmt: skip
+    claim = (f"the PoC's token F1 against the reference answers is {abs(d['value']) * 100:.1f} points "
+             f"{'higher' if d['value'] > 0 else 'lower'} than the baseline system's, {baseline}")  # fmt: skip
+    return comparison_sentence(d["n"], "questions", claim, d, "Wilcoxon", d["p_value"])
 
 
 def _slices(items: list[dict[str, Any]], per_item_f1: list[float], slice_fields: list[str]) -> dict[str, Any]:

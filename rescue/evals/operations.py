@@ -142,3 +142,17 @@ def contract_summary(spec: Spec, calls: list[Call]) -> dict[str, Any] | None:
                                     "top_violations": [{"violation": v, "count": n} for v, n in violations.most_common(8)]})  # fmt: skip
     result["valid_rate"] = round(sum(valid_all) / len(outputs), 4) if outputs else None
     return result
+
+
+def comparison_sentence(n: int, items: str, claim: str, difference: dict[str, Any], test: str,
+                        p_value: float | None, ci_unit: str = "") -> str:  # fmt: skip
+    """One sentence for the PoC against its baseline on the same items: what differs (``claim``), the paired
+    difference's 95% interval (in points), the test's p-value and whether this sample can show a difference."""
+    low, high = difference["low"] * 100, difference["high"] * 100
+    shown_p = "p n/a" if p_value is None else "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3g}"
+    verdict = (
+        "a real difference"
+        if p_value is not None and p_value < 0.05
+        else "no difference this sample can show"
+    )
+    return f"On the same {n} production {items} {claim} (95% CI {low:+.1f} to {high:+.1f}{ci_unit}; {test} {shown_p}): {verdict}."
