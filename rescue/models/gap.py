@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .common import Count, Date, Envelope, OpenRecord, Record, Severity, Share, Status, artifact_config
+from ..spec.records import Attestation
+from .common import Count, Envelope, Record, Severity, Share, Status, artifact_config
 
 
 class Counts(Record):
@@ -29,17 +30,6 @@ class Area(Counts):
     """Sum of the area's check scores."""
     checks: Count
     """Checks in the area."""
-
-
-class Attestation(OpenRecord):
-    """A person's statement that a check is met, with a date and a link to the evidence."""
-
-    check: str
-    by: str
-    role: str | None = None
-    date: Date
-    link: str
-    note: str | None = None
 
 
 class Check(Record):
