@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import ibis
 
@@ -55,7 +56,7 @@ def _missing(path: Path, source: Source) -> SourceUnavailable:
 
 def _transcode_csv(path: Path, encoding: str, source: Source, tmpdir: Path) -> Path:
     """DuckDB reads UTF-8; re-encode a legacy-encoded CSV into a private temporary copy."""
-    out = tmpdir / (path.stem + ".utf8.csv")
+    out = tmpdir / "source.utf8.csv"  # a plain name: DuckDB reads file names as glob patterns
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0
     try:
@@ -69,6 +70,17 @@ def _transcode_csv(path: Path, encoding: str, source: Source, tmpdir: Path) -> P
             source.name, "encoding", f"{path.name} is not valid {encoding} at byte {offset + exc.start}"
         ) from None
     return out
+
+
+def _plain_path(path: Path, tmpdir: Path) -> Path:
+    """A name for ``path`` that DuckDB reads as a file name: a link in a private folder.
+
+    DuckDB takes the file names of read_csv/read_parquet as glob patterns, so ``crm[1]?.csv`` could read
+    another file; the link's name has no pattern characters, and the file itself is only read.
+    """
+    link = tmpdir / ("source" + "".join(c for c in path.suffix if c.isalnum() or c == "."))
+    link.symlink_to(path.resolve())
+    return link
 
 
 def _guard_duckdb(con: Any, timeout_s: float) -> None:
@@ -164,11 +176,12 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         con = ibis.duckdb.connect()
         _guard_duckdb(con, timeout_s)
         notes = []
-        read_path = path
         encoding = (source.encoding or "utf-8").lower().replace("_", "-")
         if encoding not in ("utf-8", "utf8"):
             read_path = _transcode_csv(path, encoding, source, Path(tmp.name))
             notes.append(f"decoded from {source.encoding} into a private UTF-8 copy")
+        else:
+            read_path = _plain_path(path, Path(tmp.name))
         options: dict[str, Any] = {"all_varchar": True, "header": True}
         if source.delimiter:
             options["delim"] = source.delimiter
@@ -176,11 +189,13 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         _lock_duckdb(con, [read_path])
         return OpenSource(source, con, table, 0.0, "duckdb", notes, [con.disconnect, tmp.cleanup])
     if kind == "parquet":
+        tmp = tempfile.TemporaryDirectory(prefix="rescue-src-")
         con = ibis.duckdb.connect()
         _guard_duckdb(con, timeout_s)
-        table = con.read_parquet(str(path), table_name=f"src_{source.name.replace('-', '_')}")
-        _lock_duckdb(con, [path])
-        return OpenSource(source, con, table, 0.0, "duckdb", [], [con.disconnect])
+        read_path = _plain_path(path, Path(tmp.name))
+        table = con.read_parquet(str(read_path), table_name=f"src_{source.name.replace('-', '_')}")
+        _lock_duckdb(con, [read_path])
+        return OpenSource(source, con, table, 0.0, "duckdb", [], [con.disconnect, tmp.cleanup])
     if kind == "duckdb":
         con = ibis.duckdb.connect(str(path), read_only=True)
         _guard_duckdb(con, timeout_s)
@@ -188,7 +203,9 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         _lock_duckdb(con, [path])
         return OpenSource(source, con, table, 0.0, "duckdb", [], [con.disconnect])
     if kind == "sqlite":
-        raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=timeout_s)
+        # the path is URI-quoted: a '#' or '?' in it would otherwise end the path and drop mode=ro
+        uri = f"file:{quote(str(path))}?mode=ro"
+        raw = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=timeout_s)
         deadline = {"t": None}
 
         def abort_when_late() -> int:

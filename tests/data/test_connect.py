@@ -242,3 +242,49 @@ def test_read_texts_of_some_ids_filters_where_the_data_lives(sample_project: Pat
         assert sorted(some["item_id"]) == sorted(i for i in every[source.name]["item_id"] if i in wanted)
         assert set(some["text"]) <= set(every[source.name]["text"])
     assert len(read_texts(spec, spec.sources[0], ids=[])) == 0
+
+
+AWKWARD = (
+    "crm #1 ?x=1 %41 [ä]*"  # a fragment, a query, a percent escape, glob characters, a space and unicode
+)
+
+
+def test_file_sources_with_awkward_names_are_read_as_they_are_and_never_written(
+    sample_project: Path, sample_spec_data
+) -> None:
+    import hashlib
+
+    import duckdb
+    import pandas as pd
+    import yaml
+
+    sources = sample_project / "sources"
+    data = copy.deepcopy(sample_spec_data)
+    for entry in data["sources"]:
+        original = sample_project / entry["location"]
+        renamed = original.rename(sources / f"{AWKWARD}{original.suffix}")
+        entry["location"] = f"sources/{renamed.name}"
+        # decoys: a file the glob characters would match, and the name as it reads with its '#…' fragment cut off
+        (sources / f"crm #1 ?x=1 %41 [a]x{original.suffix}").write_bytes(b"decoy")
+    (sources / "crm ").write_bytes(b"decoy")
+    con = duckdb.connect(str(sources / f"{AWKWARD}.duckdb"))
+    con.register("frame", pd.read_parquet(sources / f"{AWKWARD}.parquet"))
+    con.execute("CREATE TABLE feedback AS SELECT * FROM frame")
+    con.close()
+    data["sources"].append(
+        {"name": "duck", "kind": "duckdb", "location": f"sources/{AWKWARD}.duckdb", "table": "feedback"}
+    )
+    (sample_project / "rescue.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    spec = load_spec(sample_project)
+
+    def tree() -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sources.iterdir()}
+
+    before = tree()
+    for source in spec.sources:
+        opened = open_source(spec, source)
+        try:
+            assert opened.table.count().execute() > 1, source.name  # the source itself, never a decoy
+        finally:
+            opened.close()
+    assert tree() == before  # nothing written, nothing created beside the sources
