@@ -310,3 +310,45 @@ def test_api_keys_of_every_system_are_secret_refs(write_rag_spec) -> None:
     data["eval"]["judge"]["api_key"] = "${JUDGE_KEY}"
     spec = load_spec(write_rag_spec(data))
     assert set(spec.secret_refs()) == {"poc.api_key", "eval.judge.api_key"}
+
+
+def _alias_bomb(levels: int) -> str:
+    """Billion laughs: each level is nine aliases of the one before, 9**levels values in a few hundred bytes."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "".join(f"    {line}\n" for line in lines)
+
+
+@pytest.mark.parametrize("levels", [9, 10])
+def test_an_alias_bomb_is_one_clear_error_in_under_a_second(write_spec, levels: int) -> None:
+    import time
+
+    spec = (
+        "project: p\nuse_case: u\npoc:\n  kind: http\n  url: http://127.0.0.1:9/\n  request:\n"
+        + _alias_bomb(levels)
+    )
+    assert len(spec.encode()) < 700
+    project = write_spec(spec)
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match="values once its aliases"):
+        load_spec(project)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_deep_spec_is_one_clear_error_not_a_recursion_traceback(write_spec) -> None:
+    project = write_spec(
+        "project: p\nuse_case: u\npoc: {kind: http, url: 'http://127.0.0.1:9/'}\nx: " + "[" * 500 + "]" * 500
+    )
+    with pytest.raises(SpecError, match="levels deep"):
+        load_spec(project)
+
+
+def test_ordinary_aliases_still_work(write_spec, sample_spec_data) -> None:
+    data = copy.deepcopy(sample_spec_data)
+    data["sources"][1]["owner"] = data["sources"][0][
+        "owner"
+    ]  # the same object twice: dumped as &id001/*id001
+    text = yaml.safe_dump(data, sort_keys=False)
+    assert "&id001" in text and "*id001" in text
+    spec = load_spec(write_spec(text))
+    assert spec.sources[1].owner == spec.sources[0].owner

@@ -35,6 +35,39 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
+# A spec is small: these bounds are far above any real one, and far below what exhausts a machine.
+MAX_DEPTH = 40  # nested mappings and lists
+MAX_VALUES = 100_000  # values once every alias is expanded (a 530-byte alias bomb expands to billions)
+
+
+def _check_bounds(text: str) -> str | None:
+    """What is wrong with the document's size, read from the parser's events before anything is built: its
+    nesting depth and how many values it holds once its aliases are expanded (None when within bounds)."""
+    open_sizes = [0]  # values so far in each open collection (the outermost is the document)
+    anchors: list[str | None] = []  # the anchor of each open collection
+    sizes: dict[str, int] = {}  # values an anchor stands for, counted once it is closed
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.ScalarEvent):
+            open_sizes[-1] += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            open_sizes[-1] += sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            open_sizes.append(1)
+            anchors.append(event.anchor)
+            if len(anchors) > MAX_DEPTH:
+                return f"nesting at most {MAX_DEPTH} levels deep (line {event.start_mark.line + 1} is deeper)"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            size = open_sizes.pop()
+            anchor = anchors.pop()
+            if anchor:
+                sizes[anchor] = size
+            open_sizes[-1] += size
+        if sum(open_sizes) > MAX_VALUES:
+            return f"at most {MAX_VALUES:,} values once its aliases (*name) are expanded"
+    return None
+
 
 def read_yaml(file: Path) -> Any:
     """Parse a YAML file; syntax errors and duplicate keys become a SpecError with line/column."""
@@ -45,6 +78,8 @@ def read_yaml(file: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise SpecError(file, [SpecIssue("", MISSING, f"UTF-8 text ({exc.reason})")]) from None
     try:
+        if problem := _check_bounds(text):
+            raise SpecError(file, [SpecIssue("", MISSING, f"a YAML document of {problem}")])
         return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -52,6 +87,10 @@ def read_yaml(file: Path) -> Any:
         raise SpecError(file, [SpecIssue(where, MISSING, f"valid YAML ({exc.problem})")]) from None
     except yaml.YAMLError as exc:
         raise SpecError(file, [SpecIssue("", MISSING, f"valid YAML ({exc})")]) from None
+    except RecursionError:  # the bounds keep documents shallower than this: a last line of defence
+        raise SpecError(
+            file, [SpecIssue("", MISSING, f"a YAML document at most {MAX_DEPTH} levels deep")]
+        ) from None
 
 
 def find_spec_file(project: str | Path) -> Path:
