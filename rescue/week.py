@@ -22,7 +22,7 @@ from .auditlog import append_record
 from .errors import RescueError, WorkbookFailed
 from .hashing import file_sha256
 from .render import render_html
-from .spec import Spec, load_spec
+from .spec import FILE_KINDS, Spec, load_spec
 
 KERNEL = "python3"
 
@@ -203,6 +203,31 @@ def close_the_gap(
     return [*plans[:at], plans[0], *plans[at:]], at
 
 
+# parameters the runner sets for every workbook; a -p override would make the audit record name the wrong spec
+RUNNER_PARAMETERS = frozenset({"project", "out"})
+
+
+def check_out_folder(spec: Spec, out: Path) -> None:
+    """Refuse an output folder that would write over the audit's inputs: the folder of a spec input (rescue.yaml,
+    the PoC, labels, demo examples, grades, contracts, attestations), or a folder inside a file source's."""
+    out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise RescueError(f"--out {out} is a file; expected a folder for the week's artifacts")
+    for file in spec.input_files():
+        if out == file.parent.resolve():
+            raise RescueError(
+                f"--out {out} holds {file.name}, an input of the audit: give the artifacts a folder of their own"
+            )
+    for source in spec.sources:
+        if source.kind in FILE_KINDS and source.location:
+            folder = spec.path(source.location).resolve().parent
+            if out.is_relative_to(folder):
+                raise RescueError(
+                    f"--out {out} is inside {folder}, the folder of source {source.name}: the audit never writes "
+                    "beside a customer's data; give the artifacts a folder of their own"
+                )
+
+
 def run_week(
     project: str | Path,
     out: str | Path,
@@ -218,8 +243,15 @@ def run_week(
     """
     spec = load_spec(project)
     out_dir = Path(out).expanduser().resolve()
+    check_out_folder(spec, out_dir)
     selected = select_days(days)
     extra = dict(extra_parameters or {})
+    own = sorted(set(extra) & RUNNER_PARAMETERS)
+    if own:
+        raise RescueError(
+            f"-p {own[0]} is refused: the week sets {', '.join(sorted(RUNNER_PARAMETERS))} itself "
+            "(the project argument and --out say where; the audit record names what ran)"
+        )
     plans = []
     for day in selected:
         workbook = workbooks_dir() / day.workbook

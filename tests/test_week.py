@@ -151,3 +151,35 @@ def test_workbook_runs_alone_with_plain_papermill(sample_project, tmp_path) -> N
     assert read_artifact(out, "gap")["verdict"] == "blocked"
     result = CliRunner().invoke(main, ["render", str(executed), str(tmp_path / "gap.html")])
     assert result.exit_code == 0 and (tmp_path / "gap.html").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        (".", "holds rescue.yaml, an input of the audit"),
+        ("sources", "holds crm.sqlite, an input of the audit"),
+        ("sources/nested/deeper", "the folder of source"),
+        ("poc", "holds triage_poc.ipynb, an input of the audit"),
+    ],
+)
+def test_an_out_folder_over_the_inputs_is_refused_before_anything_runs(
+    sample_project: Path, where: str, words: str
+) -> None:
+    before = sorted(p.relative_to(sample_project) for p in sample_project.rglob("*"))
+    with pytest.raises(RescueError, match=words):
+        run_week(sample_project, sample_project / where, progress=False)
+    assert sorted(p.relative_to(sample_project) for p in sample_project.rglob("*")) == before
+
+
+@pytest.mark.parametrize("name", ["out", "project"])
+def test_the_runners_own_parameters_cannot_be_overridden(
+    sample_project: Path, tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(RescueError, match=f"-p {name} is refused"):
+        run_week(
+            sample_project,
+            tmp_path / "out",
+            extra_parameters={name: str(tmp_path / "elsewhere")},
+            progress=False,
+        )
+    assert not (tmp_path / "out").exists() and not (tmp_path / "elsewhere").exists()
