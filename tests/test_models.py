@@ -198,12 +198,21 @@ def test_real_artifact_survives_a_round_trip_through_its_model(path: Path) -> No
     assert dumped == document
 
 
+# keys artifacts gained after the hand-written schemas (which refused any key they did not name)
+ADDED_SINCE: dict[str, set[str]] = {"readout": {"evidence_missing"}}
+
+
+def as_handwritten(name: str, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` without the keys its artifact gained since the hand-written schemas."""
+    return {k: v for k, v in document.items() if k not in ADDED_SINCE.get(name, set())}
+
+
 @pytest.mark.parametrize("path", DOCUMENTS, ids=doc_id)
 def test_the_hand_written_schema_accepted_it_too(path: Path) -> None:
     old = handwritten_schema(path.stem)
     if old is None:
         pytest.skip(f"commit {HANDWRITTEN[:7]} is not in this clone")
-    assert schema_errors(path.stem, load(path), old) == []
+    assert schema_errors(path.stem, as_handwritten(path.stem, load(path)), old) == []
 
 
 def _set(document: dict[str, Any], where: str, value: Any) -> dict[str, Any]:
@@ -306,7 +315,11 @@ VARIANTS: dict[str, tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]]
     "readout without the later days' summaries": (
         "drug-answers",
         "readout",
-        lambda d: _set(d, "summaries", {"production_gap": d["summaries"]["production_gap"]}),
+        lambda d: _set(
+            _set(d, "summaries", {"production_gap": d["summaries"]["production_gap"]}),
+            "evidence_missing",
+            ["data_picture", "eval_set", "eval_position"],
+        ),
     ),
 }
 
@@ -319,7 +332,7 @@ def test_documents_the_runs_did_not_write_are_accepted(variant: str) -> None:
     assert model_errors(name, document) == []
     old = handwritten_schema(name)
     if old is not None:
-        assert schema_errors(name, document, old) == []
+        assert schema_errors(name, as_handwritten(name, document), old) == []
 
 
 # --- the models keep their teeth ----------------------------------------------------------------------------

@@ -171,6 +171,8 @@ class ReadoutArtifact(Envelope):
     top_gaps: list[TopGap]
     headline_score: Share
     summaries: Summaries
+    evidence_missing: list[Literal["data_picture", "eval_set", "eval_position"]]
+    """The later days' artifacts the readout was built without: their stall reasons stay unknown."""
     owner_checks: list[OwnerCheck]
     plan: list[PlanWeek]
     plan_weeks: Count

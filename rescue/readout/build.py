@@ -90,6 +90,9 @@ def build_readout(
         ],
         "headline_score": gap["headline_score"],
         "summaries": _summaries(artifacts),
+        "evidence_missing": [
+            name for name in ("data_picture", "eval_set", "eval_position") if artifacts[name] is None
+        ],
         "owner_checks": (owner or {}).get("checks", []),
         "plan": plan,
         "plan_weeks": len(plan),

@@ -1,4 +1,9 @@
-"""The stall diagnosis: for each of the seven stall reasons, a verdict derived from the artifacts' evidence."""
+"""The stall diagnosis: for each of the seven stall reasons, a verdict derived from the artifacts' evidence.
+
+A reason applies when a check it rests on fails; when none fails but one is unknown (not measured yet, not
+attested), the reason is unknown too: missing evidence never becomes "does not apply". Each verdict cites only
+the artifacts that exist.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,13 @@ def _verdict(reason: str, verdict: str, evidence: list[str], sources: list[str])
     return {"id": reason, "title": REASONS[reason], "verdict": verdict, "evidence": evidence, "from": sources}
 
 
+def _from_checks(checks: list[dict[str, Any]], failing: list[dict[str, Any]]) -> str:
+    """applies when a check fails, unknown when none fails but one is unknown, else does not apply."""
+    if failing:
+        return "applies"
+    return "unknown" if any(c["status"] == "unknown" for c in checks) else "does not apply"
+
+
 def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
     """A verdict — applies / does not apply / unknown — for each stall reason, with the evidence cited."""
     gap, picture, position = (
@@ -53,9 +65,9 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
     needed = ["eval.labeled_production_set", "eval.quality_target_set", "eval.baseline_on_production"]
     checks = [c for c in (_check(gap, i) for i in needed) if c]
     if checks:
-        failing = [c for c in checks if c["status"] in ("fail", "unknown")]
+        failing = [c for c in checks if c["status"] == "fail"]
         ev = [f"{c['id']}: {c['status']} — {c['evidence']}" for c in checks]
-        out.append(_verdict("no_eval_harness", "applies" if failing else "does not apply", ev, ["gap.json"]))
+        out.append(_verdict("no_eval_harness", _from_checks(checks, failing), ev, ["gap.json"]))
     else:
         out.append(_verdict("no_eval_harness", "unknown", ["no production gap yet (Day 1)"], []))
 
@@ -63,7 +75,7 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
     checks = [c for c in (_check(gap, i) for i in ("latency.target_set", "cost.target_set")) if c]
     if checks:
         failing = [c for c in checks if c["status"] == "fail"]
-        out.append(_verdict("no_latency_cost_target", "applies" if failing else "does not apply",
+        out.append(_verdict("no_latency_cost_target", _from_checks(checks, failing),
                             [f"{c['id']}: {c['evidence']}" for c in checks], ["gap.json"]))  # fmt: skip
     else:
         out.append(_verdict("no_latency_cost_target", "unknown", ["no production gap yet (Day 1)"], []))
@@ -105,14 +117,8 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
         ev = [f"{c['id']}: {c['status']} — {c['evidence']}" for c in checks]
         if contract and contract.get("valid_rate") is not None:
             ev.append(f"{contract['valid_rate']:.0%} of PoC outputs validate against the downstream contract")
-        out.append(
-            _verdict(
-                "integration_hand_waved",
-                "applies" if failing else "does not apply",
-                ev,
-                ["gap.json", "eval_position.json"],
-            )
-        )
+        cited = ["gap.json", "eval_position.json"] if position else ["gap.json"]
+        out.append(_verdict("integration_hand_waved", _from_checks(checks, failing), ev, cited))
     else:
         out.append(_verdict("integration_hand_waved", "unknown", ["no production gap yet (Day 1)"], []))
 
@@ -130,7 +136,7 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
             for c in checks
             if c["status"] == "fail" or (c["id"] == "compliance.dpia" and c["status"] == "unknown")
         ]
-        out.append(_verdict("compliance_deferred", "applies" if failing else "does not apply",
+        out.append(_verdict("compliance_deferred", _from_checks(checks, failing),
                             [f"{c['id']}: {c['status']} — {c['evidence']}" for c in checks], ["gap.json"]))  # fmt: skip
     else:
         out.append(_verdict("compliance_deferred", "unknown", ["no production gap yet (Day 1)"], []))

@@ -146,3 +146,20 @@ def test_sign_command(week_out, tmp_path: Path) -> None:
         ],
     )
     assert missing.exit_code == 2 and "nothing to sign" in missing.output
+
+
+def test_a_readout_without_the_later_days_says_so_and_never_calls_unknown_does_not_apply(
+    tmp_path: Path,
+) -> None:
+    spec = load_spec(copy_sample(tmp_path / "p"))
+    out = tmp_path / "out"
+    write_artifact(out, "gap", assess_gap(spec, out), spec)  # Day 1 only, then Day 5
+    readout = build_readout(spec, out, as_of=date(2026, 11, 25))
+    assert readout["evidence_missing"] == ["data_picture", "eval_set", "eval_position"]
+    verdicts = {d["id"]: d for d in readout["diagnosis"]}
+    hand_waved = verdicts["integration_hand_waved"]  # main said "does not apply" here, citing a missing Day 4
+    assert hand_waved["verdict"] == "unknown" and hand_waved["from"] == ["gap.json"]
+    assert any("integration.output_conforms: unknown" in e for e in hand_waved["evidence"])
+    for d in readout["diagnosis"]:
+        assert not ("unknown" in " ".join(d["evidence"]) and d["verdict"] == "does not apply"), d
+        assert all((out / name).exists() for name in d["from"]), d  # cites only artifacts that exist
