@@ -18,6 +18,7 @@ from .errors import ArtifactError
 from .hashing import file_sha256
 from .models import MODELS
 from .spec import Spec
+from .spec.secrets import redact, redact_json
 
 SCHEMAS = Path(__file__).parent / "schemas"
 M = TypeVar("M", bound=BaseModel)
@@ -49,23 +50,12 @@ def validate_artifact(name: str, document: dict[str, Any]) -> None:
         raise ArtifactError(f"{name}.json does not match its schema at {where}: {err.message}{more}")
 
 
-def secret_values(spec: Spec) -> dict[str, str]:
-    """The values of the spec's secrets set in this environment, mapped to their ``${VAR}`` reference.
-
-    Values shorter than 4 characters are left out: they would match ordinary text.
-    """
-    values = {}
+def remember_spec_secrets(spec: Spec) -> None:
+    """Resolve the spec's secrets that are set in this environment, so that :func:`redact` knows them all (a
+    process that wrote nothing with a secret yet still keeps one out of what it writes)."""
     for ref in spec.secret_refs().values():
-        if ref.is_set() and len(value := ref.resolve()) >= 4:
-            values[value] = str(ref)
-    return values
-
-
-def assert_no_secrets(text: str, spec: Spec, what: str) -> None:
-    """Refuse to write ``text`` if it contains a resolved secret value."""
-    for value in secret_values(spec):
-        if value in text:
-            raise ArtifactError(f"refusing to write {what}: it contains the value of a secret")
+        if ref.is_set():
+            ref.resolve()
 
 
 def write_artifact(
@@ -79,6 +69,8 @@ def write_artifact(
 
     Also appends an ``artifact`` record (spec and input hashes, output hash) to the audit log.
     """
+    remember_spec_secrets(spec)
+    payload = redact_json(payload)  # a secret an endpoint echoed becomes its ${VAR}: the day still renders
     document = {
         "artifact": name,
         "schema_version": schema_version(name),
@@ -89,8 +81,7 @@ def write_artifact(
         **payload,
     }
     validate_artifact(name, document)
-    text = json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
-    assert_no_secrets(text, spec, f"{name}.json")
+    text = redact(json.dumps(document, indent=2, ensure_ascii=False, default=str)) + "\n"
     path = Path(out) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
@@ -174,12 +165,9 @@ def redact_secrets(path: str | Path, spec: Spec) -> bool:
     p = Path(path)
     if not p.exists():
         return False
+    remember_spec_secrets(spec)
     text = p.read_text(encoding="utf-8", errors="surrogateescape")
-    changed = False
-    for value, reference in secret_values(spec).items():
-        if value in text:
-            text = text.replace(value, reference)
-            changed = True
-    if changed:
-        p.write_text(text, encoding="utf-8", errors="surrogateescape")
-    return changed
+    redacted = redact(text)
+    if redacted != text:
+        p.write_text(redacted, encoding="utf-8", errors="surrogateescape")
+    return redacted != text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from .errors import RescueError, WorkbookFailed
 from .hashing import file_sha256
 from .render import render_html
 from .spec import FILE_KINDS, Spec, load_spec
+from .spec.secrets import redact, scrub_urls
 
 KERNEL = "python3"
 
@@ -131,15 +133,21 @@ def _failure(day: Day, exc: PapermillExecutionError, notebook: Path) -> Workbook
 def run_day(
     day: Day, spec: Spec, out: Path, parameters: dict[str, Any], progress_bar: bool = False
 ) -> dict[str, str]:
-    """Execute one day's workbook, keep the executed notebook, render its page; return output hashes."""
+    """Execute one day's workbook, keep the executed notebook, render its page; return output hashes.
+
+    papermill saves the notebook after every cell into a private temporary folder; only its redacted copy reaches
+    ``out/notebooks``, so a run killed halfway never leaves a secret in the output folder.
+    """
     source = workbooks_dir() / day.workbook
     executed = out / "notebooks" / day.workbook
     executed.parent.mkdir(parents=True, exist_ok=True)
     inputs = input_hashes(spec)
+    private = Path(tempfile.mkdtemp(prefix="rescue-run-"))  # mode 0700: this user's only
+    drafting = private / day.workbook
     try:
         papermill.execute_notebook(
             str(source),
-            str(executed),
+            str(drafting),
             parameters=parameters,
             kernel_name=KERNEL,
             cwd=str(source.parent),
@@ -149,7 +157,9 @@ def run_day(
             kernel_manager_class=LocalKernelManager,
         )
     except PapermillExecutionError as exc:
-        redact_secrets(executed, spec)
+        _keep_redacted(drafting, executed, spec)
+        shutil.rmtree(private, ignore_errors=True)
+        exc.evalue = redact(scrub_urls(str(exc.evalue)))
         failure = _failure(day, exc, executed)
         append_record(
             out,
@@ -165,7 +175,11 @@ def run_day(
             outputs={str(executed.relative_to(out)): file_sha256(executed)} if executed.exists() else {},
         )
         raise failure from None
-    redact_secrets(executed, spec)
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+    _keep_redacted(drafting, executed, spec)
+    shutil.rmtree(private, ignore_errors=True)
     html = render_html(executed, out / f"{day.artifact}.html", title=f"Day {day.number} — {day.title}")
     redact_secrets(html, spec)
     outputs = {
@@ -185,6 +199,16 @@ def run_day(
         outputs=outputs,
     )
     return outputs
+
+
+def _keep_redacted(drafting: Path, executed: Path, spec: Spec) -> None:
+    """Redact the executed notebook in its private folder, then move it into the output folder atomically."""
+    if not drafting.exists():
+        return
+    redact_secrets(drafting, spec)
+    partial = executed.with_suffix(executed.suffix + ".tmp")
+    shutil.copyfile(drafting, partial)
+    os.replace(partial, executed)
 
 
 def close_the_gap(

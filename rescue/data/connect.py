@@ -28,6 +28,7 @@ import ibis
 
 from ..errors import RescueError, SourceUnavailable
 from ..spec import Source, Spec
+from ..spec.secrets import redact, scrub_urls
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -141,9 +142,10 @@ def open_source(spec: Spec, source: Source, timeout_s: float | None = None) -> O
 
 
 def error_line(exc: BaseException) -> str:
-    """The first line of an error, with its type, at most 300 characters."""
+    """The first line of an error, with its type, at most 300 characters: URLs and DSNs reduced to their host
+    and database, secrets redacted, and only then cut (a cut must never leave part of a secret)."""
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+    return redact(scrub_urls(f"{type(exc).__name__}: {text[0] if text else ''}"))[:300]
 
 
 def classify_error(exc: BaseException) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import MISSING, SpecIssue
 from .models import FILE_KINDS, Spec
@@ -68,6 +68,18 @@ def _check_eval(spec: Spec) -> list[SpecIssue]:
     return issues
 
 
+# query parameters that carry a credential (access_token, api_key, sig, X-Amz-Signature, password, ...)
+_SECRET_QUERY = re.compile(r"(token|key|secret|passw|pwd|sig|auth|credential)", re.IGNORECASE)
+
+
+def _credentials_in_url(url: str) -> bool:
+    """Whether a URL carries a credential: a user or password, or a query parameter named like one."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        return True
+    return any(_SECRET_QUERY.search(name) for name, _ in parse_qsl(parts.query, keep_blank_values=True))
+
+
 def check_spec(spec: Spec) -> list[SpecIssue]:
     """Rules that need more than one field: per-kind requirements, unique names, files."""
     issues: list[SpecIssue] = []
@@ -94,7 +106,7 @@ def check_spec(spec: Spec) -> list[SpecIssue]:
                     f"{at}.url", system.url, "a loopback URL (127.0.0.1 or localhost) when serve is set"
                 )
             )
-        if system.url and urlsplit(system.url).password is not None:
+        if system.url and _credentials_in_url(system.url):
             issues.append(SpecIssue(f"{at}.url", "<a URL with a password, not shown>",
                                     "a URL without credentials; put the key in api_key or headers as ${VAR}"))  # fmt: skip
         if system.path and system.kind in ("python", "notebook", "predictions"):
@@ -143,6 +155,10 @@ def check_spec(spec: Spec) -> list[SpecIssue]:
                     "an http:// or https:// URL when kind is http",
                 )
             )
+        if src.kind == "http" and src.location and _credentials_in_url(src.location):
+            issues.append(SpecIssue(f"{at}.location", "<a URL with credentials, not shown>",
+                                    "a URL without credentials (no user:password@, no token or key in the query); "
+                                    "send them as headers: {Authorization: ${VAR}}"))  # fmt: skip
         if src.dsn is not None and src.kind not in ("postgres", "ibis"):
             issues.append(SpecIssue(f"{at}.dsn", str(src.dsn), "no dsn unless kind is postgres or ibis"))
 

@@ -13,6 +13,7 @@ from typing import Any
 import urllib3
 
 from ..spec import PocSpec, Spec
+from ..spec.secrets import redact
 from .base import NOT_BEHAVIOUR, Adapter, Answer, CallFailed, config_hash
 from .parse import dig, parse_output, token_usage
 
@@ -46,7 +47,6 @@ class JsonClient:
 
     def __init__(self, headers: dict[str, str], timeout_s: float, connections: int) -> None:
         self.timeout_s = timeout_s
-        self.secrets = [v.split(" ", 1)[-1] for v in headers.values() if v]
         self.pool = urllib3.PoolManager(
             num_pools=4, maxsize=connections, block=False, headers=headers, retries=False,
             timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s),
@@ -73,10 +73,8 @@ class JsonClient:
         if status in (401, 403):
             raise CallFailed("auth", f"HTTP {status}: the endpoint refused the credentials")
         if status >= 400:
-            message = _error_message(response.data)
-            for secret in self.secrets:  # a server may echo what it was sent: never into the ledger
-                message = message.replace(secret, "[redacted]")
-            raise CallFailed("http_4xx", f"HTTP {status}{message}")
+            # a server may echo what it was sent: redacted before the 160-character cut, so no part of it stays
+            raise CallFailed("http_4xx", f"HTTP {status}{_error_message(response.data)}")
         try:
             return json.loads(response.data)
         except ValueError:
@@ -87,7 +85,7 @@ def _error_message(data: bytes) -> str:
     """The message of an OpenAI-style error body, shortened (``: model not found``), or nothing."""
     with contextlib.suppress(ValueError, KeyError, AttributeError, TypeError):
         message = json.loads(data)["error"]["message"]
-        return f": {str(message)[:160]}"
+        return f": {redact(str(message))[:160]}"
     return ""
 
 
