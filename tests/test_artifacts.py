@@ -86,13 +86,15 @@ def _spec_with_secret(sample_project: Path, monkeypatch) -> object:
     return load_spec(sample_project)
 
 
-def test_artifact_containing_a_secret_is_refused(tmp_path: Path, sample_project: Path, monkeypatch) -> None:
+def test_a_secret_in_an_artifact_is_redacted_and_the_artifact_still_written(
+    tmp_path: Path, sample_project: Path, monkeypatch
+) -> None:
     spec = _spec_with_secret(sample_project, monkeypatch)
     payload = assess_gap(spec)
     payload["checks"][0]["evidence"] = "leaked postgres://u:Pl4nted-S3cret@db/x"
-    with pytest.raises(ArtifactError, match="secret"):
-        write_artifact(tmp_path, "gap", payload, spec)
-    assert not (tmp_path / "gap.json").exists()
+    path = write_artifact(tmp_path, "gap", payload, spec)
+    assert "Pl4nted-S3cret" not in path.read_text()
+    assert read_artifact(tmp_path, "gap")["checks"][0]["evidence"] == "leaked ${RESCUE_ART_SECRET}"
 
 
 def test_redact_replaces_values_by_references(tmp_path: Path, sample_project: Path, monkeypatch) -> None:
