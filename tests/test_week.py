@@ -183,3 +183,47 @@ def test_the_runners_own_parameters_cannot_be_overridden(
             progress=False,
         )
     assert not (tmp_path / "out").exists() and not (tmp_path / "elsewhere").exists()
+
+
+def test_a_run_killed_halfway_leaves_no_secret_in_the_output_folder(
+    sample_project: Path, tmp_path: Path
+) -> None:
+    """The executed notebook is saved after every cell; killed before its redaction, it must not hold the key."""
+    import glob
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    secret = "leak-" + os.urandom(8).hex()
+    out = tmp_path / "out"
+    script = (
+        "import sys\nfrom rescue import week\n"
+        f"week.DAYS = (week.Day(1, 'Leaks', 'leaks.ipynb', 'leaks'),)\n"
+        f"week.workbooks_dir = lambda: __import__('pathlib').Path({str(FIXTURES / 'workbooks')!r})\n"
+        f"week.run_week({str(sample_project)!r}, {str(out)!r}, progress=False)\n"
+    )
+    env = {**os.environ, "RESCUE_LEAK_KEY": secret}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # until the notebook with the printed key has been saved somewhere
+            saved = [p for p in [*glob.glob(f"{tempfile.gettempdir()}/rescue-run-*/leaks.ipynb"), str(out / "notebooks" / "leaks.ipynb")]
+                     if os.path.exists(p) and secret in Path(p).read_text(errors="replace")]  # fmt: skip
+            if saved:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the fixture day never saved its notebook")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    leaked = [p for p in out.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert leaked == []
+    for p in glob.glob(
+        f"{tempfile.gettempdir()}/rescue-run-*/leaks.ipynb"
+    ):  # the private copy: this test's to clean
+        if secret in Path(p).read_text(errors="replace"):
+            Path(p).unlink()
