@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..errors import RescueError
+from ..errors import InputFileError, RescueError
+from ..hashing import file_sha256
 from ..inputs import read_demo
 from ..ledger import Ledger
 from ..spec import Spec
@@ -16,19 +19,27 @@ from .agreement import agreement
 from .labels import DATASET, current_labels, disagreements, export_labeled_set, import_labels
 
 SAMPLE_FILE = "eval_sample.csv"
+# what the draw measured, with the sample file's hash: a reused sample is checked against it and reports it
+SAMPLE_MANIFEST = "eval_sample.json"
 
 
 def prepare_sample(
     spec: Spec, out: str | Path, n: int | None = None, resample: bool = False
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The eval sample, drawn once and kept in ``out`` so labels stay attached to the same items."""
+    """The eval sample, drawn once and kept in ``out`` so labels stay attached to the same items.
+
+    The sample file and its manifest (what the draw measured and the file's SHA-256) are written atomically; a
+    kept sample is reused only when it is the file the draw wrote.
+    """
     path = Path(out) / SAMPLE_FILE
     strata = list(spec.eval.strata)
     if path.exists() and not resample:
+        drawn = _drawn(path)
         frame = pd.read_csv(path, dtype={"item_id": str, "item_hash": str}, keep_default_na=False)
-        return frame, {"reused": True, "strata": strata}
+        return frame, {**drawn, "reused": True, "strata": strata}
     extra = [c for c in strata if c != "source"]
-    population = sampling.population(spec, extra)
+    left_out: list[dict[str, str]] = []
+    population = sampling.population(spec, extra, left_out)
     kept, dedupe = sampling.deduplicate(population, demo.texts if (demo := read_demo(spec)) else [])
     missing = [c for c in strata if c not in kept.columns]
     if missing:
@@ -36,8 +47,29 @@ def prepare_sample(
     frame = sampling.draw(kept, n or spec.eval.sample_size, strata)
     frame["key"] = frame["source"] + ":" + frame["item_id"].astype(str)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    return frame, {"reused": False, "strata": strata, "population": len(population), **dedupe}
+    _write_atomically(path, frame.to_csv(index=False))
+    info = {"population": len(population), **dedupe, "sources_left_out": left_out}
+    manifest = {"rows": len(frame), "sha256": file_sha256(path), **info}
+    _write_atomically(path.with_name(SAMPLE_MANIFEST), json.dumps(manifest, indent=2) + "\n")
+    return frame, {"reused": False, "strata": strata, **info}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _drawn(path: Path) -> dict[str, Any]:
+    """What the draw of the kept sample measured, once the file is checked to be the one it wrote."""
+    manifest_path = path.with_name(SAMPLE_MANIFEST)
+    if not manifest_path.exists():  # a sample kept by an older rescue: nothing to check it against
+        return {}
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if file_sha256(path) != manifest["sha256"]:
+        raise InputFileError(path, f"changed since it was drawn ({manifest['rows']} items): restore it, or delete it "
+                             f"and {SAMPLE_MANIFEST} to draw a new sample (the labels stay in the ledger)")  # fmt: skip
+    return {k: v for k, v in manifest.items() if k not in ("rows", "sha256")}
 
 
 def build(spec: Spec, out: str | Path, import_existing: bool, n: int | None = None) -> dict[str, Any]:
@@ -72,6 +104,7 @@ def build(spec: Spec, out: str | Path, import_existing: bool, n: int | None = No
             "exact_duplicates": info.get("exact_duplicates"),
             "near_duplicates": info.get("near_duplicates"),
             "demo_examples_excluded": info.get("demo_examples_found"),
+            "sources_left_out": info.get("sources_left_out", []),
         },
         "labels": {
             "imported_this_run": imported,
@@ -96,6 +129,9 @@ def summary_markdown(report: dict[str, Any]) -> str:
         lines.append(f"- Sampled {s['size']} of {s['population']:,} production items, stratified by {', '.join(s['stratified_by'])}, "
                      f"after removing {s['exact_duplicates']} exact and {s['near_duplicates']} near-duplicate texts "
                      f"and {s['demo_examples_excluded']} demo example(s).")  # fmt: skip
+    for gone in s.get("sources_left_out", []):
+        lines.append(f"- **Source `{gone['source']}` could not be read ({gone['kind']}: {gone['reason']}), so the sample "
+                     "does not stand for its items**; re-draw the sample once it can be read.")  # fmt: skip
     lines += [f"- **{lab['labeled_items']} of {s['size']} sampled items labeled ({lab['coverage']:.0%})**"
              + (f" by {', '.join(lab['labelers'])}" if lab["labelers"] else "") + "."]  # fmt: skip
     if lab["origin"]:

@@ -32,19 +32,34 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:20]
 
 
-def population(spec: Spec, extra_columns: list[str] | None = None) -> pd.DataFrame:
-    """Every production item with text, read read-only from the declared sources (not the demo file)."""
+def population(
+    spec: Spec, extra_columns: list[str] | None = None, left_out: list[dict[str, str]] | None = None
+) -> pd.DataFrame:
+    """Every production item with text, read read-only from the declared sources (not the demo file).
+
+    A source that cannot be read is left out of the population, and named in ``left_out`` (with the kind and
+    the reason) so the artifact says which production the sample stands for; none readable is an error.
+    """
     frames = []
+    unreadable = []
     for source in spec.sources:
         if not (source.id_column and source.text_column):
             continue
         try:
             frame = read_texts(spec, source, extra_columns)
         except SourceUnavailable as exc:
-            raise RescueError(f"cannot sample from {source.name}: {exc.reason}") from None
+            unreadable.append({"source": source.name, "kind": exc.kind, "reason": exc.reason})
+            continue
         frames.append(frame.assign(source=source.name))
+    if left_out is not None:
+        left_out += unreadable
     if not frames:
-        raise RescueError("no source declares both id_column and text_column: nothing to sample from")
+        reasons = "; ".join(f"{u['source']}: {u['reason']}" for u in unreadable)
+        raise RescueError(
+            "no source declares both id_column and text_column: nothing to sample from"
+            if not unreadable
+            else f"no source with id_column and text_column could be read ({reasons})"
+        )
     frame = pd.concat(frames, ignore_index=True)
     return frame[frame["text"].str.strip() != ""].reset_index(drop=True)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .common import ABSENT, Agreement, Count, Envelope, OpenRecord, Share, artifact_config
+from .common import ABSENT, Agreement, Count, Envelope, OpenRecord, Record, Share, artifact_config
 
 
 class Stratum(OpenRecord):
@@ -21,6 +21,14 @@ class Stratum(OpenRecord):
     """Items drawn from it."""
     weight: Annotated[float, Field(ge=0)]
     """The production items each sampled item stands for."""
+
+
+class SourceLeftOut(Record):
+    """A source the sample could not be drawn from, with how and why it failed."""
+
+    source: str
+    kind: str
+    reason: str
 
 
 class Sample(OpenRecord):
@@ -41,6 +49,9 @@ class Sample(OpenRecord):
     """Classifiers: production texts dropped because they are the PoC's demo examples."""
     answered: Count = ABSENT
     """Free-text PoCs: questions the PoC answered."""
+    sources_left_out: list[SourceLeftOut] = ABSENT
+    """Classifiers: sources with id and text columns that could not be read, so the sample does not stand for
+    their items."""
 
 
 class Labels(OpenRecord):

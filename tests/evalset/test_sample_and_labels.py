@@ -139,3 +139,38 @@ def test_batch_mode_imports_and_exports(sample_project: Path, tmp_path: Path) ->
         "item_hash",
         "label_origin",
     } <= set(exported.columns)
+
+
+def test_a_reused_sample_reports_its_draw_and_a_changed_one_is_refused(
+    sample_project: Path, tmp_path: Path
+) -> None:
+    from rescue.errors import InputFileError
+
+    spec = load_spec(sample_project)
+    out = tmp_path / "out"
+    drawn, info = prepare_sample(spec, out)
+    again, reused = prepare_sample(spec, out)
+    assert reused["reused"] and reused["population"] == info["population"] > len(
+        drawn
+    )  # what the draw measured
+    assert reused["exact_duplicates"] == info["exact_duplicates"] and len(again) == len(drawn)
+    assert not list(out.glob("*.tmp"))  # written atomically
+    path = out / "eval_sample.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:151]))  # cut to 150 items, as a crash halfway through a write would
+    with pytest.raises(InputFileError, match=rf"changed since it was drawn \({len(drawn)} items\)"):
+        prepare_sample(spec, out)
+
+
+def test_an_unreadable_source_is_left_out_of_the_sample_with_a_finding(
+    sample_project: Path, tmp_path: Path
+) -> None:
+    (sample_project / "sources" / "crm.sqlite").write_bytes(b"not a database")
+    spec = load_spec(sample_project)
+    report = build_eval_set(spec, tmp_path / "out", import_existing=True)
+    left_out = report["sample"]["sources_left_out"]
+    assert [g["source"] for g in left_out] == ["crm"] and left_out[0]["reason"]
+    assert {s["stratum"] for s in report["sample"]["strata"]} == {"app-feedback", "web-form"}
+    from rescue.evalset import summary_markdown
+
+    assert "Source `crm` could not be read" in summary_markdown(report)
