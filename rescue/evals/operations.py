@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ..errors import InputFileError
 from ..inputs import read_contract
 from ..ledger import Call
 from ..spec import PocSpec, Spec
@@ -124,8 +125,15 @@ def contract_summary(spec: Spec, calls: list[Call]) -> dict[str, Any] | None:
     outputs = [c.output for c in calls if c.ok]
     result: dict[str, Any] = {"contracts": []}
     valid_all = [True] * len(outputs)
+    unusable = False
     for contract in spec.integration:
-        schema = read_contract(spec, contract)
+        try:
+            schema = read_contract(spec, contract)
+        except InputFileError as exc:  # named, and the rest of the day still renders
+            result["contracts"].append({"name": contract.name, "valid": wilson(0, 0), "top_violations": [],
+                                        "unusable": str(exc)})  # fmt: skip
+            unusable = True
+            continue
         validator = jsonschema.validators.validator_for(schema)(schema)
         violations: Counter[str] = Counter()
         valid = 0
@@ -140,7 +148,8 @@ def contract_summary(spec: Spec, calls: list[Call]) -> dict[str, Any] | None:
                 valid += 1
         result["contracts"].append({"name": contract.name, "valid": wilson(valid, len(outputs)),
                                     "top_violations": [{"violation": v, "count": n} for v, n in violations.most_common(8)]})  # fmt: skip
-    result["valid_rate"] = round(sum(valid_all) / len(outputs), 4) if outputs else None
+    # with a contract that could not be read, nobody knows whether the outputs fit every contract
+    result["valid_rate"] = round(sum(valid_all) / len(outputs), 4) if outputs and not unusable else None
     return result
 
 

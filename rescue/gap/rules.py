@@ -7,7 +7,6 @@ it returns ``unknown`` with ``pending`` naming the day that will produce it.
 from __future__ import annotations
 
 import ast
-import json
 import operator
 import re
 from collections.abc import Callable
@@ -16,8 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import jsonschema
-
+from ..errors import InputFileError
 from ..inputs import read_contract, read_demo, read_table
 from ..spec import Spec
 from ..systems.function import notebook_code
@@ -140,10 +138,9 @@ def contracts_valid(ctx: Context) -> Outcome:
     for c in spec.integration:
         names.append(c.name)
         try:
-            schema = read_contract(spec, c)
-            jsonschema.validators.validator_for(schema).check_schema(schema)
-        except (OSError, json.JSONDecodeError, jsonschema.SchemaError) as exc:
-            problems.append(f"{c.name}: {str(exc).splitlines()[0]}")
+            read_contract(spec, c)
+        except InputFileError as exc:
+            problems.append(f"{c.name}: {exc}")
     inputs = [c.schema_path for c in spec.integration]
     if problems:
         return Outcome("fail", "invalid contract: " + "; ".join(problems), inputs)

@@ -108,6 +108,8 @@ class ContractResult(OpenRecord):
     valid: Interval
     """Share of outputs that validate."""
     top_violations: list[Violation]
+    unusable: str = ABSENT
+    """Why the contract could not be checked (its file named); its outputs are then not counted as valid."""
 
 
 class ContractSummary(OpenRecord):
