@@ -60,7 +60,9 @@ def _server_pass(opened: OpenSource) -> dict[str, Any]:
     t = opened.table
     aggs = {"rows": t.count()}
     for i, name in enumerate(t.columns):
-        aggs[f"n{i}"] = t[name].isnull().sum()
+        aggs[f"n{i}"] = (
+            t[name].isnull().sum().coalesce(0)
+        )  # SUM over no rows is NULL: an empty table has no nulls
     with time_limit(opened):
         row = t.aggregate(**aggs).to_pandas().iloc[0]
     return {"rows": int(row["rows"]), "nulls": {name: int(row[f"n{i}"]) for i, name in enumerate(t.columns)}}

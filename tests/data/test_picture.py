@@ -155,3 +155,18 @@ def test_issue_shares_divide_by_the_rows_each_check_saw() -> None:
     matrix = display.issue_matrix({"sources": [big]})
     assert matrix.loc["big.t", "null"] == 0.1
     assert matrix.loc["big.t", "blank"] == 0.1 and matrix.loc["big.t", "HTML entity"] == 0.01
+
+
+def test_an_empty_table_is_profiled_as_empty_not_unavailable(sample_project: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(sample_project / "sources" / "crm.sqlite")
+    con.execute("DELETE FROM feedback")  # the copy's, never the sample's
+    con.commit()
+    con.close()
+    spec = load_spec(sample_project)
+    pic = build_picture(spec, as_of=AS_OF, probes=3)
+    crm = next(s for s in pic["sources"] if s["name"] == "crm")
+    assert crm["status"] == "ok" and crm["rows"] == 0, crm.get("error")
+    write_artifact(tmp_path, "data_picture", pic, spec)
+    assert "crm" in display.findings_markdown(pic)
