@@ -213,7 +213,7 @@ TYPED_FIELDS = {
 
 _junk = st.one_of(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=12).filter(
-        lambda s: s.strip().lower() not in {"y", "n", "yes", "no", "on", "off", "t", "f"}
+        lambda s: s.strip().lower() not in {"y", "n", "yes", "no", "on", "off", "t", "f", "true", "false"}
     ),
     st.lists(st.integers(), min_size=1, max_size=3),
     st.dictionaries(st.text(min_size=1, max_size=5), st.integers(), min_size=1, max_size=2),

@@ -144,8 +144,17 @@ def open_source(spec: Spec, source: Source, timeout_s: float | None = None) -> O
 def error_line(exc: BaseException) -> str:
     """The first line of an error, with its type, at most 300 characters: URLs and DSNs reduced to their host
     and database, secrets redacted, and only then cut (a cut must never leave part of a secret)."""
-    text = str(exc).strip().splitlines()
-    return redact(scrub_urls(f"{type(exc).__name__}: {text[0] if text else ''}"))[:300]
+    lines = [
+        line.strip()
+        for line in str(exc).splitlines()
+        if line.strip() and not line.startswith("Original Line")
+    ]
+    text = lines[0] if lines else ""
+    if "CSV Error" in text and len(lines) > 1:  # DuckDB says why on the next line
+        text += f" — {lines[1]}"
+        if "Maximum line size" in lines[1]:
+            text += " (raise it with max_line_bytes on the source)"
+    return redact(scrub_urls(f"{type(exc).__name__}: {text}"))[:300]
 
 
 def classify_error(exc: BaseException) -> str:
@@ -187,6 +196,8 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         options: dict[str, Any] = {"all_varchar": True, "header": True}
         if source.delimiter:
             options["delim"] = source.delimiter
+        if source.max_line_bytes:
+            options["max_line_size"] = source.max_line_bytes
         table = con.read_csv(str(read_path), table_name=f"src_{source.name.replace('-', '_')}", **options)
         _lock_duckdb(con, [read_path])
         return OpenSource(source, con, table, 0.0, "duckdb", notes, [con.disconnect, tmp.cleanup])

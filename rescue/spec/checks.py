@@ -159,6 +159,10 @@ def check_spec(spec: Spec) -> list[SpecIssue]:
             issues.append(SpecIssue(f"{at}.location", "<a URL with credentials, not shown>",
                                     "a URL without credentials (no user:password@, no token or key in the query); "
                                     "send them as headers: {Authorization: ${VAR}}"))  # fmt: skip
+        if src.max_line_bytes is not None and src.kind != "csv":
+            issues.append(
+                SpecIssue(f"{at}.max_line_bytes", src.max_line_bytes, "no max_line_bytes unless kind is csv")
+            )
         if src.dsn is not None and src.kind not in ("postgres", "ibis"):
             issues.append(SpecIssue(f"{at}.dsn", str(src.dsn), "no dsn unless kind is postgres or ibis"))
 

@@ -129,6 +129,9 @@ class Source(Model):
     contains_personal_data: bool | None = None
     timeout_s: Annotated[float, Field(gt=0)] | None = Field(None, description="statement timeout")
     sample_rows: Annotated[int, Field(gt=0)] | None = Field(None, description="rows pulled for deep checks")
+    max_line_bytes: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="csv: the longest line the reader accepts (DuckDB's max_line_size, 2 MB by default)"
+    )
 
     @field_validator("encoding")
     @classmethod

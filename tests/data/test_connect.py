@@ -288,3 +288,30 @@ def test_file_sources_with_awkward_names_are_read_as_they_are_and_never_written(
         finally:
             opened.close()
     assert tree() == before  # nothing written, nothing created beside the sources
+
+
+def test_a_csv_line_over_the_reader_limit_names_the_limit_and_can_raise_it(
+    sample_project: Path, sample_spec_data
+) -> None:
+    import yaml
+
+    (sample_project / "sources" / "wide.csv").write_text("id,body\n1," + "x" * 2_500_000 + "\n2,short\n")
+    data = copy.deepcopy(sample_spec_data)
+    data["sources"] = [{"name": "wide", "kind": "csv", "location": "sources/wide.csv"}]
+    (sample_project / "rescue.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    spec = load_spec(sample_project)
+    with pytest.raises(SourceUnavailable) as info:
+        opened = open_source(spec, spec.sources[0])
+        try:
+            opened.table.count().execute()
+        finally:
+            opened.close()
+    assert "Maximum line size" in str(info.value) and "max_line_bytes" in str(info.value)
+    data["sources"][0]["max_line_bytes"] = 4_000_000
+    (sample_project / "rescue.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    spec = load_spec(sample_project)
+    opened = open_source(spec, spec.sources[0])
+    try:
+        assert opened.table.count().execute() == 2
+    finally:
+        opened.close()
