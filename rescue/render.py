@@ -1,17 +1,98 @@
-"""Render an executed workbook to a self-contained HTML page a manager can read offline."""
+"""Render an executed workbook to a self-contained HTML page a manager can read offline.
+
+The page is safe whatever a display function forgot to escape: every Markdown text (cells and
+``text/markdown`` outputs) is rendered with raw HTML escaped, links only to http(s), mailto or a place on
+the page, and images only from ``data:image/...``; JavaScript outputs are dropped. Tables escape their
+values on the way in (:mod:`rescue.tables`).
+"""
 
 from __future__ import annotations
 
+import re
+from html import escape, unescape
 from pathlib import Path
+from urllib.parse import unquote
 
 import nbformat
+from jinja2 import pass_context
+from mistune.util import striptags
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 from . import __version__
 
 TEMPLATES = Path(__file__).parent / "templates" / "nbconvert"
 REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell", "interactive-only"}
+LINK_SCHEMES = ("http", "https", "mailto")
+IMAGE_PREFIXES = ("data:image/png;", "data:image/jpeg;", "data:image/gif;", "data:image/webp;")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f]+")
+
+
+def _normalized(url: str) -> str:
+    # what a browser would see: entities and %-escapes decoded, whitespace and control characters dropped
+    text = url
+    for _ in range(3):
+        decoded = unquote(unescape(text))
+        if decoded == text:
+            break
+        text = decoded
+    return _INVISIBLE.sub("", text).lower()
+
+
+def safe_link(url: str) -> bool:
+    """True when ``url`` is an http(s) or mailto link, or a link without a scheme (on the page, relative)."""
+    normalized = _normalized(url)
+    scheme = _SCHEME.match(normalized)
+    if scheme is None:
+        return ":" not in normalized.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return scheme.group(1) in LINK_SCHEMES
+
+
+class SafeRenderer(IPythonRenderer):
+    """nbconvert's Markdown renderer with raw HTML escaped and only safe links and inline images."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.update(escape=True, allow_harmful_protocols=False)
+        super().__init__(**kwargs)
+
+    def sanitize_url(self, url: str) -> str:
+        return url if safe_link(url) else "#blocked-link"
+
+    def image(self, text: str, url: str, title: str | None = None) -> str:
+        url = self._embed_image_or_attachment(url)
+        if not _normalized(url).startswith(IMAGE_PREFIXES):  # a page loads nothing from a network
+            return escape(text, quote=False)
+        attrs = {"src": url, "alt": striptags(text), "title": title}
+        return "<img" + self.render_attrs(attrs) + " />"
+
+    def block_mermaidjs(self, code: str) -> str:
+        return super().block_code(code, info=None)
+
+    def block_html(self, html: str) -> str:
+        return "<p>" + escape(html.strip(), quote=False) + "</p>\n"
+
+    def inline_html(self, html: str) -> str:
+        return escape(html, quote=False)
+
+
+class PageExporter(HTMLExporter):
+    """The HTML exporter of the pages: Markdown through :class:`SafeRenderer`."""
+
+    @pass_context
+    def markdown2html(self, context, source):
+        cell = context.get("cell", {})
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        renderer = SafeRenderer(
+            attachments=cell.get("attachments", {}),
+            embed_images=self.embed_images,
+            path=path,
+            anchor_link_text=self.anchor_link_text,
+            exclude_anchor_links=self.exclude_anchor_links,
+            **self.lexer_options,
+        )
+        return MarkdownWithMath(renderer=renderer).render(source)
 
 
 def render_html(notebook: str | Path, html: str | Path, title: str | None = None) -> Path:
@@ -21,7 +102,7 @@ def render_html(notebook: str | Path, html: str | Path, title: str | None = None
     nb.metadata["title"] = title or nb.metadata.get("title") or Path(notebook).stem
     nb.metadata.setdefault("rescue", {})["footer"] = f"Rendered by rescue {__version__}."
     remover = TagRemovePreprocessor(remove_cell_tags=REMOVED_TAGS, enabled=True)
-    exporter = HTMLExporter(
+    exporter = PageExporter(
         extra_template_basedirs=[str(TEMPLATES)],
         template_name="report",
         exclude_input=True,

@@ -55,3 +55,16 @@ def test_day_4_names_an_unusable_contract_and_still_scores(sample_project: Path,
     (contract,) = position["contract"]["contracts"]
     assert "refers outside itself" in contract["unusable"] and position["contract"]["valid_rate"] is None
     assert position["scores"]["accuracy"]["value"] is not None
+
+
+def test_the_page_shows_an_unusable_contract(sample_project: Path, tmp_path: Path) -> None:
+    from rescue.evals import build_eval_position, display
+
+    (sample_project / CONTRACT).write_bytes(b"[1]")
+    spec = load_spec(sample_project)
+    position = build_eval_position(spec, tmp_path / "out", progress=False)
+    assert "not checked — crm-case could not be used" in display.operations_markdown(position)
+    from rescue.evals.display.common import contract_table
+
+    table = contract_table(position)
+    assert "holds a JSON list" in table["Violation"].iloc[-1]

@@ -35,3 +35,37 @@ def test_page_is_self_contained_and_hides_code(tmp_path: Path) -> None:
     assert "SECRET_PARAMETER_PATH" not in html
     assert "ONLY IN JUPYTERLAB" not in html
     assert "<title>Day 0</title>" in html
+
+
+def test_markdown_and_tables_are_shown_not_run(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from rescue.tables import html_table, table
+
+    evil = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>"
+    frame = pd.DataFrame({"text": [evil, "</td></tr><b>x</b>"], evil: [1.5, 2.0]})
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("shown")
+    markdown = (
+        f"MARK {evil}\n\n<div onclick=x>block</div>\n\n[j](javascript:alert(1)) [k](JaVa&#x09;script:alert(1)) "
+        "<javascript:alert(2)> [ok](https://example.com/a) [m](mailto:a@example.com) [here](#top) "
+        "![remote](https://example.com/x.png) ![inline](data:image/png;base64,iVBORw0KGgo=)"
+    )
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": markdown, "text/plain": "m"}),
+        nbformat.v4.new_output("display_data", data={"text/html": table(frame).to_html()}),
+        nbformat.v4.new_output("display_data", data={"text/html": html_table(frame).data}),
+        nbformat.v4.new_output("display_data", data={"application/javascript": "window.__pwned=2"}),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# Title {evil}"), cell]
+    nbformat.write(nb, str(tmp_path / "n.ipynb"))
+    html = render_html(tmp_path / "n.ipynb", tmp_path / "n.html").read_text()
+    main = html[html.index("<main") :]
+    assert "<script" not in main and "<div onclick" not in main and "<b>x</b>" not in main
+    assert not re.findall(r"<[a-z]+[^>]*\son[a-z]+=", main), "an event handler attribute"
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in main  # shown as text
+    hrefs = re.findall(r'href="([^"]*)"', main)
+    assert hrefs and all(h.startswith(("https://", "mailto:", "#")) for h in hrefs), hrefs
+    assert "https://example.com/a" in hrefs and "mailto:a@example.com" in hrefs and "#top" in hrefs
+    assert re.findall(r'<img[^>]*src="([^"]*)"', main) == ["data:image/png;base64,iVBORw0KGgo="]
+    assert "window.__pwned=2" not in main  # JavaScript outputs are dropped

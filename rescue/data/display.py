@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..tables import table
+
 ISSUES = [
     ("nulls", "null"),
     ("blanks", "blank"),
@@ -262,4 +264,4 @@ def inventory(picture: dict[str, Any]):  # -> IPython.display.HTML
     """The inventory as a stable HTML table (no memory addresses or random ids in the output)."""
     from IPython.display import HTML
 
-    return HTML(inventory_table(picture).style.hide(axis="index").set_uuid("inventory").to_html())
+    return HTML(table(inventory_table(picture), uuid="inventory").to_html())

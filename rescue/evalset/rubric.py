@@ -256,9 +256,8 @@ class RubricWidget:
             return
         self.ledger.add_label_event(rubric_dataset(criterion), self.current["key"], self.current["item_hash"],
                                     self.labeler, "label", grade)  # fmt: skip
-        self.status.value = (
-            f"saved: {html.escape(criterion)} = {html.escape(grade)} on {html.escape(self.current['key'])}"
-        )
+        key = html.escape(str(self.current["key"]))
+        self.status.value = f"saved: {html.escape(criterion)} = {html.escape(grade)} on {key}"
         mine = self._mine()
         if all(self.current["key"] in mine[c.name] for c in self.criteria):
             self.refresh()
@@ -289,7 +288,7 @@ class RubricWidget:
         name, event = latest
         self.ledger.add_label_event(rubric_dataset(name), event["item"], event["item_hash"], self.labeler, "undo",
                                     undoes=event["id"])  # fmt: skip
-        self.status.value = f"undone: {html.escape(name)} on {html.escape(event['item'])}"
+        self.status.value = f"undone: {html.escape(name)} on {html.escape(str(event['item']))}"
         row = self.frame[self.frame["key"] == event["item"]]
         if len(row):
             self.show(row.iloc[0].to_dict())

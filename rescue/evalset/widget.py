@@ -103,7 +103,7 @@ class LabelingWidget:
         self.ledger.add_label_event(
             DATASET, self.current["key"], self.current["item_hash"], self.labeler, action, label, comment
         )
-        self.status.value = f"saved: {action}{' ' + html.escape(label) if label else ''} on {html.escape(self.current['key'])}"
+        self.status.value = f"saved: {html.escape(action)}{' ' + html.escape(label) if label else ''} on {html.escape(str(self.current['key']))}"
         if advance:
             self.refresh()
 
@@ -122,7 +122,9 @@ class LabelingWidget:
         self.ledger.add_label_event(
             DATASET, event["item"], event["item_hash"], self.labeler, "undo", undoes=target
         )
-        self.status.value = f"undone: {event['action']} on {html.escape(event['item'])}"
+        self.status.value = (
+            f"undone: {html.escape(str(event['action']))} on {html.escape(str(event['item']))}"
+        )
         self.refresh()
         row = self.sample[self.sample["key"] == event["item"]]
         if len(row):  # show the undone item again, first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..spec import Spec
+from ..tables import table
 
 STATUS_COLOURS = {"pass": "#d8f0d8", "attested": "#fff2c6", "fail": "#f8d4d4", "unknown": "#e8e8e8"}
 STATUS_ICONS = {"pass": "✔ pass", "attested": "◐ attested", "fail": "✘ fail", "unknown": "? unknown"}
@@ -90,8 +92,8 @@ def gap_table(report: dict[str, Any], only_open: bool = False) -> pd.io.formats.
     ]
     styles.append({"selector": "td", "props": "overflow-wrap: anywhere; font-size: 12px; padding: 4px;"})
     return (
-        frame.style.apply(colour, axis=1)
-        .hide(axis="index")
+        table(frame)
+        .apply(colour, axis=1)
         .set_uuid("gap")
         .set_table_styles(styles)
         .set_properties(**{"text-align": "left", "vertical-align": "top"})
@@ -174,10 +176,11 @@ def attestation_form(spec: Spec, report: dict[str, Any], on_saved: Callable[[], 
         try:
             saved = attest(spec, check.value, by.value, link.value, when.value, role.value, note.value)
         except RescueError as exc:
-            message.value = f"<pre style='color:#b00'>{exc}</pre>"
+            message.value = f"<pre style='color:#b00'>{html.escape(str(exc))}</pre>"
             return
         message.value = (
-            f"<span style='color:#070'>Saved to {spec.attestations}: {saved.check} attested by {saved.by}. "
+            f"<span style='color:#070'>Saved to {html.escape(str(spec.attestations))}: "
+            f"{html.escape(saved.check)} attested by {html.escape(saved.by)}. "
             "Re-run the assessment cell to rescore.</span>"
         )
         if on_saved is not None:

@@ -58,7 +58,10 @@ def signoff_form(spec: Any, out: str | Path):
         except RescueError as exc:
             message.value = f"<pre style='color:#b00'>{html.escape(str(exc))}</pre>"
             return
-        message.value = f"<span style='color:#070'>Signed {scope} by {html.escape(s.by)} (sha256 {s.sha256[:12]}…). Re-run to refresh.</span>"
+        message.value = (
+            f"<span style='color:#070'>Signed {html.escape(scope)} by {html.escape(s.by)} "
+            f"(sha256 {html.escape(s.sha256[:12])}…). Re-run to refresh.</span>"
+        )
 
     button.on_click(save)
     return w.VBox([choice, by, role, link, button, message])

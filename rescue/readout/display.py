@@ -10,11 +10,19 @@ import pandas as pd
 from ..tables import html_table
 
 VERDICT_COLOURS = {"applies": "#f8d4d4", "does not apply": "#d8f0d8", "unknown": "#e8e8e8"}
+MISSING_DAYS = {"data_picture": "Day 2", "eval_set": "Day 3", "eval_position": "Day 4"}
 DECISIONS = {"no-go": "NO-GO", "conditional": "CONDITIONAL GO", "go": "GO"}
 
 
 def decision_markdown(readout: dict[str, Any]) -> str:
     lines = [f"### {DECISIONS[readout['decision']]}", ""]
+    missing = readout.get("evidence_missing") or []
+    if missing:
+        names = ", ".join(f"{MISSING_DAYS[m]} ({m}.json)" for m in missing)
+        lines += [
+            f"**Built without the evidence of {names}**: the stall reasons resting on it stay unknown.",
+            "",
+        ]
     lines += [f"- {html.escape(b)}" for b in readout["because"]]
     applying = [d["title"] for d in readout["diagnosis"] if d["verdict"] == "applies"]
     lines += [

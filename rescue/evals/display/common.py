@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from ... import tables
+
 
 @dataclass(frozen=True)
 class Section:
@@ -70,9 +72,16 @@ def operations_lines(pos: dict[str, Any]) -> list[str]:
     else:
         lines.append(f"- Cost: {c['basis']}.")
     if pos["contract"]:
-        lines.append(
-            f"- **Integration contract**: {pos['contract']['valid_rate']:.0%} of outputs would be accepted downstream."
-        )
+        rate = pos["contract"]["valid_rate"]
+        unusable = [c["name"] for c in pos["contract"]["contracts"] if c.get("unusable")]
+        if rate is not None:
+            lines.append(f"- **Integration contract**: {rate:.0%} of outputs would be accepted downstream.")
+        elif unusable:
+            lines.append(
+                f"- **Integration contract**: not checked — {', '.join(unusable)} could not be used (see below)."
+            )
+        else:
+            lines.append("- **Integration contract**: not checked — the PoC gave no output to check.")
     return lines
 
 
@@ -133,12 +142,14 @@ def contract_table(pos: dict[str, Any]) -> pd.DataFrame | None:
         return None
     rows = [{"Contract": c["name"], "Violation": v["violation"], "Outputs": v["count"]}
             for c in pos["contract"]["contracts"] for v in c["top_violations"]]  # fmt: skip
-    return pd.DataFrame(rows)
+    rows += [{"Contract": c["name"], "Violation": f"not checked: {c['unusable']}", "Outputs": "—"}
+             for c in pos["contract"]["contracts"] if c.get("unusable")]  # fmt: skip
+    return pd.DataFrame(rows, columns=["Contract", "Violation", "Outputs"])
 
 
 def table(frame: pd.DataFrame) -> Any:
-    """A table as the page shows it: without its index."""
-    return frame.style.hide(axis="index")
+    """A table as the page shows it: without its index, every value escaped (:func:`rescue.tables.table`)."""
+    return tables.table(frame)
 
 
 def operations_sections(pos: dict[str, Any]) -> list[Section]:
