@@ -100,11 +100,24 @@ def week(
 @main.command("verify-log")
 @click.argument("out", type=click.Path(exists=True, path_type=Path))
 def verify_log_command(out: Path) -> None:
-    """Verify the hash chain of OUT's audit log; exits non-zero naming the first broken record."""
-    from .auditlog import verify_log
+    """Verify OUT's audit log (hash chain, the head kept in the ledger, the HMACs when RESCUE_AUDIT_KEY is set)
+    and every artifact against the record that wrote it; exits non-zero naming what does not hold."""
+    from .auditlog import check_log, verify_artifacts
 
-    n = verify_log(out)
-    click.echo(f"audit log intact: {n} record(s), hash chain verified")
+    report = check_log(out)
+    keyed = f", {report.hmacs_checked} HMAC(s) checked" if report.hmacs_checked else ""
+    anchored = ", anchored in the ledger" if report.anchored else ""
+    click.echo(f"audit log intact: {report.records} record(s), hash chain verified{anchored}{keyed}")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
+    folder = out if out.is_dir() else out.parent
+    problems = verify_artifacts(folder)
+    if problems:
+        click.echo(f"artifacts: {len(problems)} do not match the audit log", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    click.echo("artifacts: each matches the audit record that wrote it")
 
 
 @main.command()
@@ -154,7 +167,8 @@ def attest(
     help="the audit project (for rescue.yaml's gate thresholds)",
 )
 def check(out: Path, project: Path | None) -> None:
-    """Gate a release on OUT's artifacts: exit 1, saying why, while blockers remain or scores miss the gate."""
+    """Gate a release on OUT's artifacts: exit 1, saying why, while blockers remain, scores miss the gate or the
+    evidence does not hold (audit log, artifacts against their records, sign-offs in the log)."""
     from .gate import check_gate
     from .spec import load_spec
 
@@ -178,12 +192,14 @@ def check(out: Path, project: Path | None) -> None:
 @click.option("--link", required=True, help="link to the signed decision")
 @click.option("--role", help="their role")
 def sign(project: Path, out: Path, artifact: str, scope: str, by: str, link: str, role: str | None) -> None:
-    """Sign the current version of OUT/ARTIFACT.json for PROJECT (the sign-off pins its SHA-256)."""
+    """Sign the current version of OUT/ARTIFACT.json for PROJECT (the sign-off pins its SHA-256 and is recorded
+    in OUT's audit log)."""
     from .owner import sign_off
     from .spec import load_spec
 
     s = sign_off(load_spec(project), out, artifact, scope, by, link, role=role)
     click.echo(f"signed: {s.scope} ({s.artifact}.json sha256 {s.sha256[:12]}…) by {s.by}")
+    click.echo(f"recorded in {out / 'audit-log.jsonl'}")
 
 
 @main.command()

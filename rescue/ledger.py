@@ -2,7 +2,8 @@
 
 It is the cache, the resume point, the pairing key and the audit trail. Each call is committed the
 moment it finishes (WAL journal), so a run killed with SIGKILL loses no finished call and the next
-run repeats none.
+run repeats none. It also keeps the head of the output folder's audit log (``audit_head``, see
+:mod:`rescue.auditlog`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from .spec.secrets import redact
 
 LEDGER_NAME = "ledger.sqlite"
 
@@ -48,6 +51,12 @@ CREATE TABLE IF NOT EXISTS label_events (
     undoes INTEGER,
     created_at TEXT NOT NULL,
     label_origin TEXT              -- where a label comes from when no person gave it here (imported, derived…)
+);
+CREATE TABLE IF NOT EXISTS audit_head (
+    log TEXT PRIMARY KEY,          -- the audit log's file name in the output folder
+    seq INTEGER NOT NULL,          -- the last record's sequence number
+    hash TEXT NOT NULL,            -- and its hash: a log that ends elsewhere was truncated or rewritten
+    updated_at TEXT NOT NULL
 )
 """
 # Ledgers written before label_origin had its column kept it in the comment of label events ("label_origin=…").
@@ -147,8 +156,8 @@ class Ledger:
                 "WHERE calls.input_hash != excluded.input_hash OR calls.error IS NOT NULL",
                 (
                     call.dataset, call.item, call.system, call.config, call.repeat, call.input_hash,
-                    None if call.output is None else json.dumps(call.output, ensure_ascii=False, default=str),
-                    call.error, call.error_kind, call.latency_ms, call.attempts, call.tokens_in,
+                    None if call.output is None else redact(json.dumps(call.output, ensure_ascii=False, default=str)),
+                    None if call.error is None else redact(call.error), call.error_kind, call.latency_ms, call.attempts, call.tokens_in,
                     call.tokens_out, call.cost_eur, datetime.now(UTC).isoformat(timespec="milliseconds"),
                 ),
             )  # fmt: skip
@@ -188,6 +197,45 @@ class Ledger:
             if dataset is None:
                 return self._con.execute("SELECT count(*) FROM calls").fetchone()[0]
             return self._con.execute("SELECT count(*) FROM calls WHERE dataset=?", (dataset,)).fetchone()[0]
+
+    def log_head(self, log: str) -> LogHead | None:
+        """The head (last sequence number and hash) of audit log ``log`` as last appended, or None."""
+        with self._lock:
+            row = self._con.execute("SELECT seq, hash FROM audit_head WHERE log=?", (log,)).fetchone()
+        return None if row is None else LogHead(int(row[0]), str(row[1]))
+
+    def set_log_head(self, log: str, seq: int, hash: str) -> None:
+        """Move the head of audit log ``log`` to record ``seq`` with ``hash`` (committed at once)."""
+        with self._lock:
+            self._con.execute(
+                "INSERT INTO audit_head VALUES (?,?,?,?) ON CONFLICT (log) DO UPDATE SET "
+                "seq=excluded.seq, hash=excluded.hash, updated_at=excluded.updated_at",
+                (log, seq, hash, datetime.now(UTC).isoformat(timespec="milliseconds")),
+            )
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """Where an audit log ended when rescue last appended to it."""
+
+    seq: int
+    hash: str
+
+
+def read_log_head(out: str | Path, log: str) -> LogHead | None:
+    """The head of audit log ``log`` kept in ``out``'s ledger, read without creating or changing anything:
+    None when there is no ledger, or it holds no head (a ledger written before heads were kept)."""
+    path = Path(out) / LEDGER_NAME
+    if not path.exists():
+        return None
+    con = sqlite3.connect(str(path))
+    try:
+        row = con.execute("SELECT seq, hash FROM audit_head WHERE log=?", (log,)).fetchone()
+    except sqlite3.OperationalError:  # no audit_head table
+        return None
+    finally:
+        con.close()
+    return None if row is None else LogHead(int(row[0]), str(row[1]))
 
 
 def _call(row: tuple[Any, ...], cached: bool) -> Call:

@@ -87,6 +87,43 @@ def test_verify_log_detects_tampering(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "line 1" in bad.output
 
 
+def test_verify_log_detects_a_dropped_tail_and_an_edited_artifact(tmp_path: Path) -> None:
+    from rescue.auditlog import append_record
+    from rescue.hashing import file_sha256
+
+    gap = tmp_path / "gap.json"
+    gap.write_text('{"blockers": [{"applies": true}]}\n')
+    append_record(tmp_path, "artifact", artifact="gap", outputs={"gap.json": file_sha256(gap)})
+    append_record(tmp_path, "b")
+    ok = run("verify-log", str(tmp_path))
+    assert ok.exit_code == 0 and "anchored in the ledger" in ok.output and "each matches" in ok.output
+    gap.write_text('{"blockers": [{"applies": false}]}\n')
+    edited = CliRunner().invoke(main, ["verify-log", str(tmp_path)])
+    assert edited.exit_code == 1 and "gap.json was changed after rescue wrote it" in edited.output
+    log = tmp_path / "audit-log.jsonl"
+    log.write_text(log.read_text().splitlines()[0] + "\n")  # the last record dropped: the chain is intact
+    cut = run("verify-log", str(tmp_path))
+    assert cut.exit_code == 2 and "line 2" in cut.output and "removed from its end" in cut.output
+
+
+def test_sign_writes_an_audit_record(sample_project: Path, tmp_path: Path) -> None:
+    from rescue.artifacts import write_artifact
+    from rescue.auditlog import read_log
+    from rescue.gap import build
+    from rescue.spec import load_spec
+
+    spec, out = load_spec(sample_project), tmp_path / "out"
+    write_artifact(out, "gap", build(spec, out), spec)
+    result = run("sign", str(sample_project), str(out), "gap", "--scope", "compliance", "--by", "Dana Okafor",
+                 "--link", "https://wiki.example.com/c")  # fmt: skip
+    assert result.exit_code == 0 and "signed: compliance" in result.output
+    record = read_log(out)[-1]
+    assert (record["event"], record["artifact"], record["scope"], record["by"]) == (
+        "signoff", "gap", "compliance", "Dana Okafor",
+    )  # fmt: skip
+    assert run("verify-log", str(out)).exit_code == 0
+
+
 def test_week_with_unknown_day_and_bad_parameter(sample_project: Path, tmp_path: Path) -> None:
     result = run("week", str(sample_project), "--out", str(tmp_path / "o"), "--days", "7")
     assert result.exit_code == 2 and "no workbook for day(s) [7]" in result.output

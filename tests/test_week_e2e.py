@@ -63,11 +63,12 @@ def test_week_on_the_sample_project_with_a_planted_secret(
         ("artifact", "gap", None), ("workbook", 1, "ok"),
         ("artifact", "data_picture", None), ("workbook", 2, "ok"),
         ("artifact", "eval_set", None), ("workbook", 3, "ok"),
+        *[("calls", None, "started"), ("calls", None, "finished")] * 3,  # PoC on production, on the demo; baseline
         ("artifact", "eval_position", None), ("workbook", 4, "ok"),
         ("artifact", "gap", None), ("workbook", 1, "ok"),
         ("artifact", "owner", None), ("artifact", "readout", None), ("workbook", 5, "ok"),
     ]  # fmt: skip
-    assert verify_log(out) == 13
+    assert verify_log(out) == 19
     readout = read_artifact(out, "readout")
     assert readout["decision"] == "no-go" and "sales_artifact" in readout["stall_reasons_applying"]
     assert (out / "readout.md").read_text().startswith("# Readout")
@@ -140,4 +141,4 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
         if f.is_file():
             assert RAG_KEY.encode() not in f.read_bytes(), f
     assert _hashes(project / "sources") == sources_before
-    assert verify_log(out) == 13
+    assert verify_log(out) == 13 + 2 * 8  # and a started and a finished record of each batch of calls

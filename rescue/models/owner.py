@@ -33,7 +33,7 @@ class SignoffStatus(OpenRecord):
 
     artifact: str
     scope: str
-    status: Literal["current", "stale", "missing", "artifact missing"]
+    status: Literal["current", "stale", "missing", "artifact missing", "unrecorded"]
     by: str | None
     date: Date | None
     link: str | None

@@ -15,7 +15,7 @@ from ..gap.plan import due_dates, plan_start, rebuild_plan
 from ..spec import Spec
 from .build import build_owner, raci
 from .display import handover_table, owner_table, raci_table, signoff_form
-from .signoffs import REQUIRED_SIGNOFFS, SIGNOFF_HEADER, sign_off, signoff_status
+from .signoffs import REQUIRED_SIGNOFFS, SIGNOFF_HEADER, sign_off, signoff_status, unrecorded_signoffs
 
 __all__ = [
     "REQUIRED_SIGNOFFS",
@@ -29,6 +29,7 @@ __all__ = [
     "sign_off",
     "signoff_form",
     "signoff_status",
+    "unrecorded_signoffs",
 ]
 
 

@@ -1,7 +1,9 @@
 """Sign-offs: a named person signs one version of an artifact.
 
 Sign-offs live in the project's ``signoffs.yaml``; each pins the SHA-256 of the artifact version it
-signs, so a sign-off whose artifact changed afterwards is reported as stale.
+signs, so a sign-off whose artifact changed afterwards is reported as stale. Each is also recorded in the
+output folder's audit log (a ``signoff`` record): a sign-off the log does not hold (written into the file by
+hand) is reported as unrecorded, and ``rescue check`` refuses it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ..auditlog import append_record, read_log
 from ..errors import ArtifactError, SpecError
 from ..hashing import file_sha256
 from ..spec import SignOff, Spec, issues_from_validation, load_signoffs
@@ -51,20 +54,55 @@ def sign_off(spec: Spec, out: str | Path, artifact: str, scope: str, by: str, li
         encoding="utf-8",
     )
     os.replace(tmp, file)
+    append_record(out, "signoff", project=spec.project, artifact=new.artifact, scope=new.scope, by=new.by,
+                  role=new.role, date=new.date.isoformat(), sha256=new.sha256)  # fmt: skip
     return new
 
 
+def _key(artifact: str, scope: str, by: str, on: str, sha256: str) -> tuple[str, str, str, str, str]:
+    return (artifact, scope, by, on, sha256)
+
+
+def recorded_signoffs(out: str | Path) -> set[tuple[str, str, str, str, str]]:
+    """The sign-offs ``out``'s audit log holds, as (artifact, scope, by, date, sha256)."""
+    try:
+        records = read_log(out)
+    except (OSError, ValueError):
+        return set()
+    return {_key(str(r.get("artifact")), str(r.get("scope")), str(r.get("by")), str(r.get("date")),
+                 str(r.get("sha256"))) for r in records if isinstance(r, dict) and r.get("event") == "signoff"}  # fmt: skip
+
+
+def is_recorded(signoff: SignOff, recorded: set[tuple[str, str, str, str, str]]) -> bool:
+    """Whether the audit log holds ``signoff`` (made with ``rescue sign`` or the Day 5 form, not hand-written)."""
+    return (
+        _key(signoff.artifact, signoff.scope, signoff.by, signoff.date.isoformat(), signoff.sha256)
+        in recorded
+    )
+
+
+def unrecorded_signoffs(spec: Spec, out: str | Path) -> list[SignOff]:
+    """The project's sign-offs that ``out``'s audit log does not hold."""
+    recorded = recorded_signoffs(out)
+    return [s for s in load_signoffs(spec) if not is_recorded(s, recorded)]
+
+
 def signoff_status(spec: Spec, out: str | Path) -> list[dict[str, Any]]:
-    """Each required sign-off: current (signs the artifact as it is now), stale (the artifact changed since) or missing."""
+    """Each required sign-off: current (signs the artifact as it is now), stale (the artifact changed since),
+    unrecorded (the audit log does not hold it: not made with rescue sign or the form), missing, or
+    artifact missing."""
     signoffs = load_signoffs(spec)
+    recorded = recorded_signoffs(out)
     rows = []
     for artifact, scope in REQUIRED_SIGNOFFS:
         path = Path(out) / f"{artifact}.json"
         current = file_sha256(path) if path.exists() else None
         mine = [s for s in signoffs if s.artifact == artifact and s.scope == scope]
-        latest = max(mine, key=lambda s: s.date) if mine else None
+        latest = max(reversed(mine), key=lambda s: s.date) if mine else None  # the last of a day
         if latest is None:
             status = "missing"
+        elif not is_recorded(latest, recorded):
+            status = "unrecorded"
         elif current is None:
             status = "artifact missing"
         else:

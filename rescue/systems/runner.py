@@ -1,4 +1,9 @@
-"""Run a system over items: concurrent, bounded, retried, timed, every call in the ledger at once."""
+"""Run a system over items: concurrent, bounded, retried, timed, every call in the ledger at once.
+
+Each batch is also in the output folder's audit log: a ``calls`` record when it starts (what is sent, what is
+cached) and one when it ends (calls made, failed) — counts and names only, never an item's text or an answer.
+A run killed with SIGKILL leaves the ``started`` record.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import hashlib
 import json
 import random
 import time
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from ..auditlog import append_record
 from ..ledger import Call, Ledger
 from .base import Adapter, CallFailed
 
@@ -95,7 +102,37 @@ def run(
     }
     todo = [it for it in items if str(it["item_id"]) not in done]
     results: dict[str, Call] = dict(done)
-    bar = tqdm(total=len(items), initial=len(items) - len(todo), disable=not progress, unit="call",
+    out = ledger.path.parent
+    batch = {"dataset": dataset, "system": adapter.name, "config": adapter.config, "repeat": repeat}
+    append_record(out, "calls", status="started", **batch, items=len(items), to_send=len(todo),
+                  cached=len(items) - len(todo))  # fmt: skip
+    made: list[Call] = []
+    try:
+        _call_all(adapter, todo, ledger, dataset, policy, repeat, progress, len(items), results, made)
+    except BaseException:
+        append_record(out, "calls", status="interrupted", **batch, calls=len(made),
+                      failed=sum(not c.ok for c in made))  # fmt: skip
+        raise
+    failures = Counter(str(c.error_kind) for c in made if not c.ok)
+    append_record(out, "calls", status="finished", **batch, calls=len(made), failed=sum(failures.values()),
+                  failed_by_kind=dict(sorted(failures.items())))  # fmt: skip
+    return [results[str(it["item_id"])] for it in items]
+
+
+def _call_all(
+    adapter: Adapter,
+    todo: list[dict[str, Any]],
+    ledger: Ledger,
+    dataset: str,
+    policy: RunPolicy,
+    repeat: int,
+    progress: bool,
+    total: int,
+    results: dict[str, Call],
+    made: list[Call],
+) -> None:
+    """Call ``adapter`` on each item of ``todo``, at most ``concurrency`` at once, each call recorded as it ends."""
+    bar = tqdm(total=total, initial=total - len(todo), disable=not progress, unit="call",
                desc=f"{adapter.name} on {dataset}")  # fmt: skip
     with ThreadPoolExecutor(max_workers=max(1, adapter.concurrency)) as pool:
         pending: set[Future[Call]] = set()
@@ -111,9 +148,9 @@ def run(
                 call = future.result()
                 ledger.record(call)
                 results[call.item] = call
+                made.append(call)
                 bar.update(1)
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending.add(pool.submit(_one, adapter, nxt, dataset, policy, repeat))
     bar.close()
-    return [results[str(it["item_id"])] for it in items]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from rescue.auditlog import read_log, verify_log
 from rescue.ledger import Ledger
 from rescue.spec import load_spec
 from rescue.systems import RunPolicy, make_poc_adapter, run
@@ -103,6 +104,30 @@ def test_every_failure_is_recorded_and_counted(http_spec, flaky_server, tmp_path
     assert elapsed < 10
 
 
+def test_each_batch_is_in_the_audit_log_with_counts_only(http_spec, tmp_path: Path) -> None:
+    items = _items(["ok", "always-500", "ok", "garbage"])
+    adapter = make_poc_adapter(http_spec)
+    policy = RunPolicy(retries=1, backoff_s=0.01)
+    with Ledger(tmp_path) as ledger:
+        run(adapter, items[:2], ledger, "production", policy, progress=False)
+        run(adapter, items, ledger, "production", policy, progress=False)
+    records = [r for r in read_log(tmp_path) if r["event"] == "calls"]
+    batch = {"dataset": "production", "system": adapter.name, "config": adapter.config, "repeat": 0}
+    assert [{k: r[k] for k in r if k in {*batch, "status", "items", "to_send", "cached", "calls", "failed"}}
+            for r in records] == [
+        {**batch, "status": "started", "items": 2, "to_send": 2, "cached": 0},
+        {**batch, "status": "finished", "calls": 2, "failed": 1},
+        # the transient failure is tried again, the answered item comes from the ledger
+        {**batch, "status": "started", "items": 4, "to_send": 3, "cached": 1},
+        {**batch, "status": "finished", "calls": 3, "failed": 2},
+    ]  # fmt: skip
+    assert records[-1]["failed_by_kind"] == {"bad_response": 1, "http_5xx": 1}
+    log = (tmp_path / "audit-log.jsonl").read_text()
+    assert not any(it["text"] in log for it in items) and "positive" not in log  # no text, no answer
+    assert "Bearer test" not in log  # nor a secret
+    assert verify_log(tmp_path) == 4
+
+
 def test_rerun_repeats_nothing_and_caches_never_count_as_latency(http_spec, tmp_path: Path) -> None:
     items = _items(["ok"] * 6)
     adapter = make_poc_adapter(http_spec)
@@ -150,6 +175,11 @@ def test_sigkill_mid_run_resumes_losing_nothing_and_repeating_nothing(tmp_path: 
     with Ledger(tmp_path) as ledger:
         finished_before = set(ledger.done("production", "poc", "cfg"))
     assert 5 <= len(finished_before) < 60
+    # the killed run left its "started" record: 60 items sent to the PoC, and no end
+    (started_record,) = read_log(tmp_path)
+    assert (started_record["event"], started_record["status"]) == ("calls", "started")
+    assert (started_record["to_send"], started_record["cached"]) == (60, 0)
+    assert verify_log(tmp_path) == 1
     started_before = log.read_text().split()
     subprocess.run([sys.executable, str(script), str(tmp_path), str(log)], check=True)
     with Ledger(tmp_path) as ledger:
@@ -159,3 +189,6 @@ def test_sigkill_mid_run_resumes_losing_nothing_and_repeating_nothing(tmp_path: 
     assert not set(second_run) & finished_before  # no finished item called again
     # at most the calls in flight at the kill (concurrency 2) ran twice
     assert len(started) - 60 <= 2
+    resumed, ended = read_log(tmp_path)[1:]
+    assert (resumed["to_send"], resumed["cached"]) == (60 - len(finished_before), len(finished_before))
+    assert (ended["status"], ended["calls"], ended["failed"]) == ("finished", 60 - len(finished_before), 0)
