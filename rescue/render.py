@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from html import escape, unescape
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import nbformat
@@ -95,12 +96,50 @@ class PageExporter(HTMLExporter):
         return MarkdownWithMath(renderer=renderer).render(source)
 
 
-def render_html(notebook: str | Path, html: str | Path, title: str | None = None) -> Path:
-    """Render ``notebook`` to ``html``: code hidden, parameter cells removed, no network needed."""
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
+
+
+def describe_images(nb: Any) -> None:
+    """Give every image without alt text one: the section it is in (the last heading before it)."""
+    section = nb.metadata.get("title", "")
+
+    def heading_of(text: Any, current: str) -> str:
+        headings = _HEADING.findall(text if isinstance(text, str) else "".join(text))
+        return headings[-1].replace("*", "").replace("`", "") if headings else current
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            section = heading_of(cell.source, section)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            section = heading_of(data.get("text/markdown", ""), section)
+            for kind in ("image/png", "image/jpeg"):
+                if kind in data:
+                    output.setdefault("metadata", {}).setdefault(kind, {}).setdefault(
+                        "alt", f"Chart: {section}"
+                    )
+
+
+def render_html(
+    notebook: str | Path,
+    html: str | Path,
+    title: str | None = None,
+    header: str | None = None,
+    nav: list[tuple[str, str, bool]] | None = None,
+) -> Path:
+    """Render ``notebook`` to ``html``: code hidden, parameter cells removed, no network needed.
+
+    ``header`` says what the page is (the project, the date); ``nav`` links the week's other pages, as
+    (label, relative address, whether it is this page). Both are escaped by the template.
+    """
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata.pop("widgets", None)  # widget state would pull the widget runtime from a CDN
     nb.metadata["title"] = title or nb.metadata.get("title") or Path(notebook).stem
-    nb.metadata.setdefault("rescue", {})["footer"] = f"Rendered by rescue {__version__}."
+    page = nb.metadata.setdefault("rescue", {})
+    page["footer"] = f"Rendered by rescue {__version__}."
+    page["header"] = header or ""
+    page["nav"] = [list(link) for link in nav or [] if safe_link(link[1])]
+    describe_images(nb)
     remover = TagRemovePreprocessor(remove_cell_tags=REMOVED_TAGS, enabled=True)
     exporter = PageExporter(
         extra_template_basedirs=[str(TEMPLATES)],

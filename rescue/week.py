@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,9 @@ def run_day(
         raise
     _keep_redacted(drafting, executed, spec)
     shutil.rmtree(private, ignore_errors=True)
-    html = render_html(executed, out / f"{day.artifact}.html", title=f"Day {day.number} — {day.title}")
+    nav = [(f"Day {d.number} · {d.title}", f"{d.artifact}.html", d == day) for d in DAYS]
+    header = f"{spec.project} — audit of {date.today().isoformat()}"
+    html = render_html(executed, out / f"{day.artifact}.html", f"Day {day.number} — {day.title}", header, nav)
     redact_secrets(html, spec)
     outputs = {
         str(p.relative_to(out)): file_sha256(p)

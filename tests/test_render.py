@@ -69,3 +69,32 @@ def test_markdown_and_tables_are_shown_not_run(tmp_path: Path) -> None:
     assert "https://example.com/a" in hrefs and "mailto:a@example.com" in hrefs and "#top" in hrefs
     assert re.findall(r'<img[^>]*src="([^"]*)"', main) == ["data:image/png;base64,iVBORw0KGgo="]
     assert "window.__pwned=2" not in main  # JavaScript outputs are dropped
+
+
+def test_a_page_says_what_it_is_links_the_week_and_describes_its_charts(tmp_path: Path) -> None:
+    import base64
+
+    import nbformat
+
+    png = base64.b64encode(b"\\x89PNG fake").decode()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## Latency"),
+        nbformat.v4.new_code_cell(
+            "x", outputs=[nbformat.v4.new_output("display_data", data={"image/png": png})]
+        ),
+    ]
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    nav = [
+        ("Day 1 · Gap", "gap.html", False),
+        ("Day 4 · Eval", "eval_position.html", True),
+        ("x", "javascript:1", False),
+    ]
+    html = render_html(
+        tmp_path / "n.ipynb", tmp_path / "n.html", "Day 4", "proj <b> — audit of 2026-12-02", nav
+    ).read_text()
+    assert "proj &lt;b&gt; — audit of 2026-12-02" in html
+    assert '<a href="gap.html">Day 1 · Gap</a>' in html
+    assert '<a aria-current="page" href="eval_position.html">Day 4 · Eval</a>' in html  # attributes sorted
+    assert "javascript:" not in html
+    assert 'alt="Chart: Latency"' in html and "No description has been provided" not in html

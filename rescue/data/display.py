@@ -197,7 +197,10 @@ def plot_cleanliness(picture: dict[str, Any]):  # -> matplotlib.figure.Figure
     if matrix.empty:
         ax.text(0.5, 0.5, "no reachable source", ha="center")
         return fig
-    ax.imshow(matrix.to_numpy(), cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    from matplotlib.ticker import PercentFormatter
+
+    image = ax.imshow(matrix.to_numpy(), cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    fig.colorbar(image, ax=ax, label="share of rows", format=PercentFormatter(1), fraction=0.04, pad=0.02)
     ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=30, ha="right")
     ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
     for (i, j), v in pd.DataFrame(matrix.to_numpy()).stack().items():

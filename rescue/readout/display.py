@@ -14,8 +14,23 @@ MISSING_DAYS = {"data_picture": "Day 2", "eval_set": "Day 3", "eval_position": "
 DECISIONS = {"no-go": "NO-GO", "conditional": "CONDITIONAL GO", "go": "GO"}
 
 
+# the decision's badge colours: a manager finds it first (white text on them passes WCAG AA)
+BADGE_COLOURS = {"no-go": "#b3261e", "conditional": "#8a5300", "go": "#1e6b34"}
+
+
+def decision_badge(readout: dict[str, Any]) -> Any:
+    """The decision as a badge, the largest thing on the page (its words come from rescue, never from data)."""
+    from IPython.display import HTML
+
+    decision = readout["decision"]
+    style = (f"display:inline-block;background:{BADGE_COLOURS[decision]};color:#fff;font-size:30px;"
+             "font-weight:700;letter-spacing:.04em;padding:.25em .7em;border-radius:6px;margin:.2em 0 .4em")  # fmt: skip
+    return HTML(f'<p role="status" aria-label="decision" style="{style}">{DECISIONS[decision]}</p>')
+
+
 def decision_markdown(readout: dict[str, Any]) -> str:
-    lines = [f"### {DECISIONS[readout['decision']]}", ""]
+    """Why the decision, the stall reasons that apply and the size of the rebuild (deterministic: nbval checks it)."""
+    lines = []
     missing = readout.get("evidence_missing") or []
     if missing:
         names = ", ".join(f"{MISSING_DAYS[m]} ({m}.json)" for m in missing)

@@ -163,3 +163,13 @@ def test_a_readout_without_the_later_days_says_so_and_never_calls_unknown_does_n
     for d in readout["diagnosis"]:
         assert not ("unknown" in " ".join(d["evidence"]) and d["verdict"] == "does not apply"), d
         assert all((out / name).exists() for name in d["from"]), d  # cites only artifacts that exist
+
+
+def test_the_decision_is_a_badge_a_manager_finds_first(week_out) -> None:
+    from rescue.readout import display as show
+
+    project, out = week_out
+    readout = build_readout(load_spec(project), out, as_of=date(2026, 11, 25))
+    badge = show.decision_badge(readout).data
+    assert ">NO-GO</p>" in badge and "background:#b3261e" in badge and "font-size:30px" in badge
+    assert not show.decision_markdown(readout).startswith("###")  # the badge carries the decision, once

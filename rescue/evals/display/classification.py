@@ -15,6 +15,7 @@ from .common import (
     operations_lines,
     operations_sections,
     origin_line,
+    p_text,
     pct,
     table,
 )
@@ -103,7 +104,7 @@ def plot_confusion(pos: dict[str, Any]):  # -> matplotlib.figure.Figure
 def slices_table(pos: dict[str, Any]) -> pd.DataFrame:
     """Accuracy per slice against the rest."""
     rows = [
-        {"Slice": f"{r['field']} = {r['value']}", "Accuracy": pct(r["accuracy"]), "p vs rest (Holm)": r["p_holm"],
+        {"Slice": f"{r['field']} = {r['value']}", "Accuracy": pct(r["accuracy"]), "p vs rest (Holm)": p_text(r["p_holm"]),
          "Worse than the rest": "yes" if r["significantly_worse"] else ""}
         for r in pos["slices"]["rows"]
     ]  # fmt: skip

@@ -39,6 +39,11 @@ def num(iv: dict[str, Any] | None, digits: int = 2) -> str:
     return f"{iv['value']:.{digits}f} (95% CI {iv['low']:.{digits}f}–{iv['high']:.{digits}f})"
 
 
+def p_text(p: float) -> str:
+    """A p-value as a reader needs it: three significant digits, or "< 0.001"."""
+    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+
+
 def errors_line(pos: dict[str, Any], how_scored: str) -> str:
     """Errors and timeouts, by kind, and how the scores count them."""
     e = pos["errors"]
@@ -93,7 +98,7 @@ def interval_panel(ax: Any, title: str, intervals: list[Any], colors: list[str] 
         style = {"color": colors[y]} if colors else {}
         ax.errorbar(iv["value"], y, xerr=[[iv["value"] - iv["low"]], [iv["high"] - iv["value"]]], fmt="o",
                     capsize=4, **style)  # fmt: skip
-    ax.set_xlim(0, 1)
+    ax.set_xlim(-0.03, 1.03)  # a rate of 0 or 1 is drawn whole, not cut at the edge
     ax.set_title(title, loc="left")
     ax.grid(axis="x", alpha=0.3)
 

@@ -16,6 +16,7 @@ from .common import (
     operations_lines,
     operations_sections,
     origin_line,
+    p_text,
     pct,
     pct_plain,
     table,
@@ -196,7 +197,7 @@ def plot_confusion(pos: dict[str, Any]):  # -> matplotlib.figure.Figure
 def slices_table(pos: dict[str, Any]) -> pd.DataFrame:
     """Token F1 per slice against the rest."""
     return pd.DataFrame([{"Slice": f"{r['field']} = {r['value']}", "Token F1": num(r["token_f1"]), "n": r["token_f1"]["n"],
-                          "p vs rest (Holm)": "< 0.001" if r["p_holm"] < 0.001 else f"{r['p_holm']:.3g}", "Worse than the rest": "yes" if r["significantly_worse"] else ""}
+                          "p vs rest (Holm)": p_text(r["p_holm"]), "Worse than the rest": "yes" if r["significantly_worse"] else ""}
                          for r in pos["slices"]["rows"]])  # fmt: skip
 
 
