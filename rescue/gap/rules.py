@@ -94,12 +94,17 @@ def artifact_value(
     document = ctx.artifacts.get(artifact)
     if document is None:
         return Outcome("unknown", f"not measured yet: day {day} writes {artifact}.json", inputs, f"day {day}")
+    # the day ran: a value it did not measure stays unknown, but re-running Day 1 after it would not change that
     try:
         measured = _pointer(document, pointer)
     except KeyError:
-        return Outcome("unknown", f"{artifact}.json has no {pointer}", inputs, f"day {day}")
+        return Outcome(
+            "unknown", f"{artifact}.json has no {pointer}: day {day} measured nothing here", inputs
+        )
     if measured is None:
-        return Outcome("unknown", f"{artifact}.json {pointer} is empty", inputs, f"day {day}")
+        return Outcome(
+            "unknown", f"{artifact}.json {pointer} is empty: day {day} measured nothing here", inputs
+        )
     if isinstance(measured, list):  # a list of names (e.g. sources) compares by its length
         names = ", ".join(map(str, measured))
         ok = _OPS[op](len(measured), bound)

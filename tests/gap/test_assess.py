@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rescue.errors import SpecError
 from rescue.gap import assess_gap, attest, load_catalogue
@@ -259,3 +260,25 @@ def test_an_endpoint_off_this_machine_without_a_provider_is_not_a_pass(tmp_path:
     (project / "rescue.yaml").write_text(yaml.safe_dump(data))
     check = _by_id(assess_gap(load_spec(project)))["compliance.processor_agreements"]
     assert check["status"] == "unknown" and "eval.judge → judge.example.com" in check["evidence"]
+
+
+def test_a_value_the_later_day_did_not_measure_is_not_pending_on_it(
+    sample_project: Path, tmp_path: Path
+) -> None:
+    from rescue.artifacts import write_artifact
+    from rescue.evals import build_eval_position
+    from rescue.gap import summary_markdown
+
+    data = yaml.safe_load((sample_project / "rescue.yaml").read_text())
+    data["integration"] = []  # no contract: Day 4 has no valid rate to measure
+    (sample_project / "rescue.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    spec = load_spec(sample_project)
+    write_artifact(tmp_path, "eval_position", build_eval_position(spec, tmp_path, progress=False), spec)
+    report = assess_gap(spec, tmp_path)
+    check = _by_id(report)["integration.output_conforms"]
+    assert (
+        check["status"] == "unknown" and check["pending"] is None and "measured nothing" in check["evidence"]
+    )
+    # Day 4 ran: the gap page no longer asks for a re-run after it (Day 2 did not run here: that one stays)
+    assert not [c["id"] for c in report["checks"] if c["pending"] == "day 4"]
+    assert "wait for evidence from day 2;" in summary_markdown(report)
