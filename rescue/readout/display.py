@@ -136,7 +136,13 @@ def top_gaps_table(readout: dict[str, Any]):
     return html_table(frame.drop(columns=["check"]) if len(frame) else frame, uuid="gaps")
 
 
+def plan_frame(readout: dict[str, Any]) -> pd.DataFrame:
+    """The rebuild plan, one row per work item; each week's dates are written once, on its first row."""
+    rows = [{"Week": f"{w['week']} ({w['starts']} – {w['ends']})" if n == 0 else "", "Work": i["work"], "Who": i["role"],
+             "Closes": i["check"]} for w in readout["plan"] for n, i in enumerate(w["items"])]  # fmt: skip
+    return pd.DataFrame(rows, columns=["Week", "Work", "Who", "Closes"])
+
+
 def plan_table(readout: dict[str, Any]):
-    rows = [{"Week": f"{w['week']} ({w['starts']} – {w['ends']})", "Work": i["work"], "Who": i["role"], "Closes": i["check"]}
-            for w in readout["plan"] for i in w["items"]]  # fmt: skip
-    return html_table(pd.DataFrame(rows), uuid="plan")
+    """The rebuild plan as the page shows it."""
+    return html_table(plan_frame(readout), uuid="plan")

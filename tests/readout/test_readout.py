@@ -173,3 +173,14 @@ def test_the_decision_is_a_badge_a_manager_finds_first(week_out) -> None:
     badge = show.decision_badge(readout).data
     assert ">NO-GO</p>" in badge and "background:#b3261e" in badge and "font-size:30px" in badge
     assert not show.decision_markdown(readout).startswith("###")  # the badge carries the decision, once
+
+
+def test_the_plan_writes_each_weeks_dates_once(week_out) -> None:
+    from rescue.readout import display as show
+
+    project, out = week_out
+    readout = build_readout(load_spec(project), out, as_of=date(2026, 11, 25))
+    frame = show.plan_frame(readout)
+    dated = [w for w in frame["Week"] if w]
+    assert len(dated) == len(readout["plan"]) and dated[0] == "1 (2026-11-30 – 2026-12-04)"
+    assert len(frame) == sum(len(w["items"]) for w in readout["plan"])
