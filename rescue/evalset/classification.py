@@ -132,6 +132,9 @@ def summary_markdown(report: dict[str, Any]) -> str:
     for gone in s.get("sources_left_out", []):
         lines.append(f"- **Source `{gone['source']}` could not be read ({gone['kind']}: {gone['reason']}), so the sample "
                      "does not stand for its items**; re-draw the sample once it can be read.")  # fmt: skip
+    if lab["labeled_items"] == 0:
+        lines.append("- **No item is labeled yet**: label them in the widget above (or set eval.labels to import "
+                     "labels), then run this cell again; until then eval_set.json holds no label.")  # fmt: skip
     lines += [f"- **{lab['labeled_items']} of {s['size']} sampled items labeled ({lab['coverage']:.0%})**"
              + (f" by {', '.join(lab['labelers'])}" if lab["labelers"] else "") + "."]  # fmt: skip
     if lab["origin"]:

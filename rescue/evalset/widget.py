@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
+import hashlib
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,28 @@ import pandas as pd
 from ..ledger import Ledger
 from ..spec import Spec
 from .labels import DATASET, current_labels, last_undoable
+
+
+def shown(handler: Callable[..., None]) -> Callable[..., None]:
+    """A widget callback whose failure (a locked ledger, a full disk) is shown in the widget, not only in
+    JupyterLab's log console where a labeler never looks."""
+
+    @functools.wraps(handler)
+    def run(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            handler(self, *args, **kwargs)
+        except Exception as exc:  # the labeler must see it: nothing was saved
+            self.status.value = (f"<span style='color:#b00'><b>Not saved</b> — {html.escape(type(exc).__name__)}: "
+                                 f"{html.escape(str(exc))}. Try again; if it persists, tell whoever runs the audit.</span>")  # fmt: skip
+
+    return run
+
+
+def labeling_order(sample: pd.DataFrame, seed: str = "labeling-order-1") -> pd.DataFrame:
+    """The sample in the order a labeler sees it: shuffled by a seeded hash of each key, so the strata are
+    mixed (a labeler who stops early has labeled every source, not the first one only); stable across runs."""
+    order = sample["key"].map(lambda k: hashlib.sha256(f"{seed}:{k}".encode()).hexdigest())
+    return sample.assign(_order=order).sort_values("_order").drop(columns="_order")
 
 
 def default_labeler() -> str:
@@ -32,9 +57,11 @@ class LabelingWidget:
         self.spec = spec
         self.ledger = Ledger(out)
         self.labeler = labeler or default_labeler()
-        self.sample = sample if items is None else sample[sample["key"].isin(items)]
+        self.sample = labeling_order(sample if items is None else sample[sample["key"].isin(items)])
         self.classes = list(spec.eval.classes or sorted({*spec.eval.guide}))
         self.progress = w.HTML()
+        self.bar = w.IntProgress(min=0, max=max(len(self.sample), 1), bar_style="info",
+                                 layout=w.Layout(width="60%"))  # fmt: skip
         self.item_box = w.HTML(layout=w.Layout(border="1px solid #ccc", padding="8px", width="100%"))
         self.guide = w.HTML(self._guide_html())
         self.buttons = []
@@ -57,7 +84,7 @@ class LabelingWidget:
         self.comment.observe(self._comment, names="value")
         self.status = w.HTML()
         self.view = w.VBox([
-            self.progress,
+            w.HBox([self.bar, self.progress]),
             w.HBox([self.item_box, self.guide], layout=w.Layout(width="100%")),
             w.HBox(self.buttons),
             w.HBox([self.skip_button, self.flag_button, self.undo_button, self.comment]),
@@ -86,6 +113,7 @@ class LabelingWidget:
         self.progress.value = (
             f"<b>{labeled}</b> of {len(self.sample)} labeled by <b>{html.escape(self.labeler)}</b>"
         )
+        self.bar.value = labeled
         if remaining.empty:
             self.current = None
             self.item_box.value = "<i>All items done — thank you.</i>"
@@ -95,6 +123,7 @@ class LabelingWidget:
         self.item_box.value = (f"<div style='color:#666;font-size:11px'>{html.escape(str(row['key']))} · {html.escape(str(row['stratum']))}</div>"
                                f"<div style='white-space:pre-wrap'>{html.escape(str(row['text']))}</div>")  # fmt: skip
 
+    @shown
     def _event(
         self, action: str, label: str | None = None, comment: str | None = None, advance: bool = True
     ) -> None:
@@ -111,6 +140,7 @@ class LabelingWidget:
         """Label the current item (committed at once) and move on."""
         self._event("label", label)
 
+    @shown
     def undo(self) -> None:
         """Take back this labeler's last action and show that item again."""
         events = self.ledger.label_events(DATASET)
@@ -133,6 +163,7 @@ class LabelingWidget:
             self.item_box.value = (f"<div style='color:#666;font-size:11px'>{html.escape(str(r['key']))} · {html.escape(str(r['stratum']))}</div>"
                                    f"<div style='white-space:pre-wrap'>{html.escape(str(r['text']))}</div>")  # fmt: skip
 
+    @shown
     def _comment(self, change: dict[str, Any]) -> None:
         text = (change.get("new") or "").strip()
         if text:

@@ -169,10 +169,15 @@ def attestation_form(spec: Spec, report: dict[str, Any], on_saved: Callable[[], 
     when = w.DatePicker(description="Date", value=date.today())
     link = w.Text(description="Link", placeholder="https://… to the evidence", layout=w.Layout(width="95%"))
     note = w.Textarea(description="Note", placeholder="what was checked", layout=w.Layout(width="95%"))
-    button = w.Button(description="Record attestation", button_style="primary", icon="check")
+    button = w.Button(description="Record attestation", button_style="primary", icon="check",
+                      layout=w.Layout(width="auto"))  # fmt: skip
     message = w.HTML()
 
     def save(_: Any) -> None:
+        missing = [name for name, field in (("Name", by), ("Link", link)) if not field.value.strip()]
+        if missing:  # said here, in the form's words, before the attestations file is touched
+            message.value = f"<span style='color:#b00'>Fill in {' and '.join(missing)}: an attestation names who and where the evidence is.</span>"
+            return
         try:
             saved = attest(spec, check.value, by.value, link.value, when.value, role.value, note.value)
         except RescueError as exc:
@@ -183,6 +188,7 @@ def attestation_form(spec: Spec, report: dict[str, Any], on_saved: Callable[[], 
             f"{html.escape(saved.check)} attested by {html.escape(saved.by)}. "
             "Re-run the assessment cell to rescore.</span>"
         )
+        note.value = ""  # the note was about that check: never carried onto the next one
         if on_saved is not None:
             on_saved()
 

@@ -98,7 +98,8 @@ def test_second_labeler_disagreement_and_adjudication(sample_project: Path, tmp_
     spec = load_spec(sample_project)
     frame, _ = prepare_sample(spec, tmp_path, 30)
     a = LabelingWidget(spec, tmp_path, frame, labeler="ana")
-    b = LabelingWidget(spec, tmp_path, frame, labeler="ben", items=list(frame["key"][:5]))
+    # ben labels, blind, the five items ana sees first (the widget shows items in a seeded, mixed order)
+    b = LabelingWidget(spec, tmp_path, frame, labeler="ben", items=list(a.sample["key"][:5]))
     assert "ana" not in b.item_box.value  # blind: no other labeler's label is shown
     for _ in range(5):
         a.buttons[0].click()
@@ -174,3 +175,30 @@ def test_an_unreadable_source_is_left_out_of_the_sample_with_a_finding(
     from rescue.evalset import summary_markdown
 
     assert "Source `crm` could not be read" in summary_markdown(report)
+
+
+def test_the_widget_mixes_the_strata_shows_progress_and_shows_a_failed_save(
+    sample_project: Path, tmp_path: Path
+) -> None:
+    spec = load_spec(sample_project)
+    sample, _ = prepare_sample(spec, tmp_path)
+    widget = LabelingWidget(spec, tmp_path, sample, labeler="ana")
+    first_ten = list(widget.sample["stratum"].head(10))
+    assert len(set(first_ten)) > 1  # not 69 items of one source before any other
+    widget.give(widget.classes[0])
+    assert widget.bar.value == 1 and widget.bar.max == len(sample)
+    widget.ledger.close()  # the ledger cannot be written now, as when another process holds it locked
+    widget.give(widget.classes[0])
+    assert "Not saved" in widget.status.value
+
+
+def test_a_report_with_no_label_says_how_to_label(sample_project: Path, tmp_path: Path) -> None:
+    from rescue.evalset import summary_markdown
+
+    data = load_spec(sample_project).model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["eval"].pop("labels", None)
+    import yaml
+
+    (sample_project / "rescue.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    report = build_eval_set(load_spec(sample_project), tmp_path, import_existing=True)
+    assert report["labels"]["labeled_items"] == 0 and "No item is labeled yet" in summary_markdown(report)
