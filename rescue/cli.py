@@ -95,6 +95,7 @@ def week(
     pages = run_week(project, out, _parse_days(days), _parse_parameters(parameters), progress=not no_progress)
     for page in pages:
         click.echo(f"wrote {page}")
+    click.echo(f"wrote {Path(out) / 'index.html'} (the audit's home page)")
 
 
 @main.command("verify-log")

@@ -23,6 +23,7 @@ from .artifacts import input_hashes, redact_secrets
 from .auditlog import append_record
 from .errors import RescueError, WorkbookFailed
 from .hashing import file_sha256
+from .home import write_home
 from .render import render_html
 from .spec import FILE_KINDS, Spec, load_spec
 from .spec.secrets import redact, scrub_urls
@@ -181,7 +182,9 @@ def run_day(
         raise
     _keep_redacted(drafting, executed, spec)
     shutil.rmtree(private, ignore_errors=True)
-    nav = [(f"Day {d.number} · {d.title}", f"{d.artifact}.html", d == day) for d in DAYS]
+    nav = [("Home", "index.html", False)] + [
+        (f"Day {d.number} · {d.title}", f"{d.artifact}.html", d == day) for d in DAYS
+    ]
     header = f"{spec.project} — audit of {date.today().isoformat()}"
     html = render_html(executed, out / f"{day.artifact}.html", f"Day {day.number} — {day.title}", header, nav)
     redact_secrets(html, spec)
@@ -302,4 +305,5 @@ def run_week(
         page = out_dir / f"{day.artifact}.html"
         if page not in pages:
             pages.append(page)
+    write_home(spec, out_dir, DAYS)
     return pages

@@ -49,7 +49,7 @@ RANKS: dict[str, float] = {
     "owner": 5,  # Day 5
     "readout": 5.5,  # Day 5's readout may use the owner, not the other way round
     # orchestrators: may import anything
-    **dict.fromkeys(["week", "cli", "gate", "portfolio", "scaffold", "__init__"], 6),
+    **dict.fromkeys(["week", "cli", "gate", "portfolio", "scaffold", "home", "__init__"], 6),
 }
 
 

@@ -69,6 +69,11 @@ def test_week_on_the_sample_project_with_a_planted_secret(
         ("artifact", "owner", None), ("artifact", "readout", None), ("workbook", 5, "ok"),
     ]  # fmt: skip
     assert verify_log(out) == 19
+    home = (
+        out / "index.html"
+    ).read_text()  # the audit's home page: the decision, every day run, links that lead
+    assert "NO-GO" in home and home.count('class="run">run') == len(DAYS)
+    assert all((out / link).exists() for link in re.findall(r'href="([^"]+)"', home))
     readout = read_artifact(out, "readout")
     assert readout["decision"] == "no-go" and "sales_artifact" in readout["stall_reasons_applying"]
     assert (out / "readout.md").read_text().startswith("# Readout")
