@@ -7,6 +7,7 @@ import functools
 import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,11 +40,18 @@ class LocalKernelManager(AsyncKernelManager):
 
     @default("ip")
     def _private_socket_prefix(self) -> str:
-        return str(_socket_dir() / f"kernel-{id(self):x}")
+        # a random name in this process's own folder: processes forked from one parent (the portfolio's workers)
+        # share its memory layout, so id(self) and an inherited folder could name the same socket twice
+        return str(_socket_dir() / f"kernel-{uuid.uuid4().hex[:16]}")
+
+
+def _socket_dir() -> Path:
+    """This process's private folder for kernel sockets (a forked child gets its own, not its parent's)."""
+    return _socket_dir_of(os.getpid())
 
 
 @functools.cache
-def _socket_dir() -> Path:
+def _socket_dir_of(pid: int) -> Path:
     path = Path(tempfile.mkdtemp(prefix="rescue-kernel-"))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path

@@ -227,3 +227,22 @@ def test_a_run_killed_halfway_leaves_no_secret_in_the_output_folder(
     ):  # the private copy: this test's to clean
         if secret in Path(p).read_text(errors="replace"):
             Path(p).unlink()
+
+
+def test_forked_workers_never_share_a_kernel_socket() -> None:
+    """The portfolio runs weeks in forked workers: each must name its kernels' sockets apart from the others'."""
+    import multiprocessing
+
+    from rescue.week import LocalKernelManager
+
+    parent = LocalKernelManager().ip  # the parent has made its folder before forking, as a test run has
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        children = pool.map(_socket_prefix, range(4))
+    folders = {str(Path(p).parent) for p in children}
+    assert len(set(children)) == 4 and str(Path(parent).parent) not in folders
+
+
+def _socket_prefix(_: int) -> str:
+    from rescue.week import LocalKernelManager
+
+    return LocalKernelManager().ip
