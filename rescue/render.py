@@ -24,11 +24,18 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from . import __version__
 
 TEMPLATES = Path(__file__).parent / "templates" / "nbconvert"
+STYLE = Path(__file__).parent / "templates" / "rescue.css"
 REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell", "interactive-only"}
 LINK_SCHEMES = ("http", "https", "mailto")
 IMAGE_PREFIXES = ("data:image/png;", "data:image/jpeg;", "data:image/gif;", "data:image/webp;")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f]+")
+
+
+def page_css() -> str:
+    """rescue's one style sheet (``templates/rescue.css``), inlined into every page: the days, the home page
+    and the portfolio. It is rescue's own file, never data."""
+    return STYLE.read_text(encoding="utf-8")
 
 
 def _normalized(url: str) -> str:
