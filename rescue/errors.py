@@ -8,7 +8,10 @@
      ├── CallFailed             one call of a system (the PoC, a baseline, the judge) gave no answer: kind
      ├── ArtifactError          an artifact is missing or does not match its schema
      ├── WorkbookFailed         a day's workbook failed: day, cell, error, kept notebook
-     └── LogTampered            the audit log's hash chain is broken
+     ├── LogTampered            the audit log's hash chain is broken
+     ├── ParameterError         a workbook parameter of the wrong type or value (rescue.params)
+     ├── PdfUnavailable         no chromium to print the readout with: how to get one (rescue.pdf)
+     └── PdfFailed              chromium did not print a page: failed, timed out, wrote no PDF (rescue.pdf)
 
 The CLI prints these without a traceback; anything else is a bug in rescue.
 """
