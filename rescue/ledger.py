@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS label_events (
     created_at TEXT NOT NULL,
     label_origin TEXT              -- where a label comes from when no person gave it here (imported, derived…)
 );
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,          -- e.g. the name a labeler gave, per OS account: "labeler_name:<account>"
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit_head (
     log TEXT PRIMARY KEY,          -- the audit log's file name in the output folder
     seq INTEGER NOT NULL,          -- the last record's sequence number
@@ -197,6 +202,21 @@ class Ledger:
             if dataset is None:
                 return self._con.execute("SELECT count(*) FROM calls").fetchone()[0]
             return self._con.execute("SELECT count(*) FROM calls WHERE dataset=?", (dataset,)).fetchone()[0]
+
+    def setting(self, key: str) -> str | None:
+        """A value this output folder remembers (the labeler's name, for one), or None."""
+        with self._lock:
+            row = self._con.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Remember ``value`` under ``key`` for this output folder (committed at once)."""
+        with self._lock:
+            self._con.execute(
+                "INSERT INTO settings VALUES (?,?,?) ON CONFLICT (key) DO UPDATE SET "
+                "value=excluded.value, updated_at=excluded.updated_at",
+                (key, value, datetime.now(UTC).isoformat(timespec="milliseconds")),
+            )
 
     def log_head(self, log: str) -> LogHead | None:
         """The head (last sequence number and hash) of audit log ``log`` as last appended, or None."""

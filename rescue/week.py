@@ -25,6 +25,8 @@ from .auditlog import append_record
 from .errors import RescueError, WorkbookFailed
 from .hashing import file_sha256
 from .home import write_home
+from .params import PARAMETERS, ParameterError
+from .params import check as check_parameter
 from .render import render_html
 from .spec import FILE_KINDS, Spec, load_spec
 from .spec.secrets import redact, scrub_urls
@@ -96,37 +98,23 @@ def select_days(days: list[int] | None) -> list[Day]:
     return [known[n] for n in sorted(set(days))]
 
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "bool": (bool,),
-    "int": (int,),
-    "float": (int, float),
-    "dict": (dict,),
-    "list": (list,),
-}
-
-
 def check_parameters(workbook: Path, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Refuse a parameter the workbook's ``parameters`` cell does not declare, or of the wrong type."""
+    """The parameters for ``workbook``, each read as :mod:`rescue.params` reads it (the workbook's first cell
+    reads them the same way) and in the form papermill injects; refuses one the workbook does not declare."""
     declared = papermill.inspect_notebook(str(workbook))
     if not declared:
         raise RescueError(f"{workbook.name} has no cell tagged 'parameters'")
+    checked = {}
     for name, value in parameters.items():
         if name not in declared:
             raise RescueError(
                 f"{workbook.name} has no parameter {name!r}; its parameters are: {', '.join(declared)}"
             )
-        type_name = str(declared[name]["inferred_type_name"]).replace("None", "").strip(" |")
-        allowed = _TYPES.get(type_name)
-        ok = allowed is None or (
-            isinstance(value, allowed) and not (bool not in allowed and isinstance(value, bool))
-        )
-        if not ok:
-            raise RescueError(
-                f"{workbook.name}: parameter {name!r} must be {type_name}, "
-                f"got {type(value).__name__} {value!r}"
-            )
-    return declared
+        try:
+            checked[name] = PARAMETERS[name].injected(check_parameter(name, value))
+        except ParameterError as exc:
+            raise RescueError(f"{workbook.name}: {exc}") from None
+    return checked
 
 
 def _failure(day: Day, exc: PapermillExecutionError, notebook: Path) -> WorkbookFailed:
@@ -296,8 +284,7 @@ def run_week(
         params = {"project": str(spec.root), "out": str(out_dir), "interactive": False}
         declared = papermill.inspect_notebook(str(workbook))
         params.update({k: v for k, v in extra.items() if k in declared})
-        check_parameters(workbook, params)
-        plans.append((day, params))
+        plans.append((day, check_parameters(workbook, params)))
     unused = set(extra) - {k for _, p in plans for k in p}
     if unused:
         raise RescueError(f"no selected workbook declares parameter(s): {', '.join(sorted(unused))}")

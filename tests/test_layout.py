@@ -35,6 +35,8 @@ RANKS: dict[str, float] = {
             "artifacts",
             "auditlog",
             "render",
+            "pdf",
+            "params",
             "systems",
             "inputs",
             "tables",

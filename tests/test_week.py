@@ -87,8 +87,10 @@ def test_unknown_day_is_refused() -> None:
     ("extra", "message"),
     [
         ({"nope": 1}, "no selected workbook declares parameter"),
-        ({"interactive": "yes please"}, "must be bool"),
-        ({"interactive": 1}, "must be bool"),
+        ({"interactive": "yes please"}, "'interactive' must be true or false"),
+        ({"interactive": 2}, "'interactive' must be true or false"),
+        ({"probes": 0}, "'probes' must be a whole number of at least 1"),
+        ({"as_of": "2026-13-45"}, "'as_of' must be a date YYYY-MM-DD"),
     ],
 )
 def test_bad_parameters_are_refused_before_anything_runs(sample_project, tmp_path, extra, message) -> None:
@@ -100,12 +102,29 @@ def test_bad_parameters_are_refused_before_anything_runs(sample_project, tmp_pat
 
 def test_check_parameters_against_the_real_workbook() -> None:
     day1 = workbooks_dir() / "day1_production_gap.ipynb"
-    declared = check_parameters(day1, {"project": "p", "out": "o", "interactive": False})
-    assert set(declared) == {"project", "out", "interactive"}
-    with pytest.raises(RescueError, match="must be str"):
+    checked = check_parameters(day1, {"project": "p", "out": "o", "interactive": "false"})
+    assert checked == {"project": "p", "out": "o", "interactive": False}
+    with pytest.raises(RescueError, match="'project' must be text"):
         check_parameters(day1, {"project": 3})
     with pytest.raises(RescueError, match="has no parameter 'projet'"):
         check_parameters(day1, {"projet": "p"})
+
+
+def test_parameters_are_read_as_the_workbooks_read_them() -> None:
+    day2 = workbooks_dir() / "day2_data_picture.ipynb"
+    from datetime import date
+
+    # `rescue week -p as_of 2026-11-30` arrives as a YAML date: injected as the workbook's YYYY-MM-DD text
+    assert check_parameters(day2, {"as_of": date(2026, 11, 30), "probes": "3"}) == {
+        "as_of": "2026-11-30",
+        "probes": 3,
+    }
+    with pytest.raises(
+        RescueError, match=r"day2_data_picture.ipynb: parameter 'as_of' must be a date YYYY-MM-DD"
+    ):
+        check_parameters(day2, {"as_of": "2026-13-45"})
+    with pytest.raises(RescueError, match="'probes' must be a whole number of at least 1; got 'abc'"):
+        check_parameters(day2, {"probes": "abc"})
 
 
 def test_bad_spec_stops_before_any_workbook(write_spec, tmp_path) -> None:

@@ -162,9 +162,9 @@ def summary_markdown(report: dict[str, Any]) -> str:
 
 def labeling_widget(spec: Spec, out: str | Path, sample: pd.DataFrame, labeler: str | None = None) -> Any:
     """The labeling widget: one item at a time beside the guide, every click in the ledger."""
-    from .widget import LabelingWidget
+    from .widget import AskLabeler, LabelingWidget
 
-    return LabelingWidget(spec, out, sample, labeler)
+    return AskLabeler(out, labeler, lambda name: LabelingWidget(spec, out, sample, name))
 
 
 def label_datasets(spec: Spec) -> list[str]:

@@ -19,7 +19,11 @@ from .agreement import agreement
 from .grades import current_grades, grading_frame, import_grades, poc_answers, rubric_dataset
 from .items import load_eval_items
 from .labels import current_labels, disagreements, last_undoable, resolve
-from .widget import default_labeler
+from .widget import AskLabeler, KeyField, default_labeler, shown
+
+# the grades of each scale, and the key that gives each (shown on its button)
+GRADES = {"pass_fail": ["pass", "fail"], "1-5": ["1", "2", "3", "4", "5"]}
+KEYS = {"pass": "p", "fail": "f", **{g: g for g in GRADES["1-5"]}}
 
 SEED = "rubric-sample-7"
 
@@ -142,8 +146,9 @@ def build(spec: Spec, out: str | Path, import_existing: bool, n: int | None = No
 
 
 def labeling_widget(spec: Spec, out: str | Path, sample: pd.DataFrame, labeler: str | None = None) -> Any:
-    """The rubric widget: question, cited context and answer, a grade per criterion."""
-    return RubricWidget(spec, out, sample, labeler)
+    """The rubric widget: question, cited context and answer, a grade per criterion (the grader's name asked
+    once, as for labels)."""
+    return AskLabeler(out, labeler, lambda name: RubricWidget(spec, out, sample, name))
 
 
 def label_datasets(spec: Spec) -> list[str]:
@@ -185,21 +190,30 @@ class RubricWidget:
         self.progress = w.HTML()
         self.item_box = w.HTML(layout=w.Layout(border="1px solid #ccc", padding="8px", width="100%"))
         self.rows = []
+        self.labels: dict[str, Any] = {}
         for c in self.criteria:
-            grades = ["pass", "fail"] if c.scale == "pass_fail" else [str(i) for i in range(1, 6)]
             buttons = []
-            for g in grades:
-                b = w.Button(description=g, tooltip=f"{c.name}: {g}", layout=w.Layout(width="70px"))
+            for g in GRADES[c.scale]:
+                b = w.Button(
+                    description=f"{g} ({KEYS[g]})", tooltip=f"{c.name}: {g}", layout=w.Layout(width="90px")
+                )
+                b.grade = g
                 b.on_click(lambda _, c=c, g=g: self.grade(c.name, g))
                 buttons.append(b)
-            label = w.HTML(f"<b>{html.escape(c.name)}</b> — {html.escape(c.description)}")
-            self.rows.append((c.name, buttons, w.VBox([label, w.HBox(buttons)])))
-        self.skip_button = w.Button(description="Skip", icon="forward")
+            self.labels[c.name] = w.HTML()
+            self.rows.append((c.name, buttons, w.VBox([self.labels[c.name], w.HBox(buttons)])))
+        self.skip_button = w.Button(description="Skip (s)", icon="forward")
         self.skip_button.on_click(lambda _: self.skip())
-        self.undo_button = w.Button(description="Undo", icon="undo")
+        self.undo_button = w.Button(description="Undo (u)", icon="undo")
         self.undo_button.on_click(lambda _: self.undo())
+        keys = {KEYS[g]: (lambda g=g: self.grade_next(g)) for c in self.criteria for g in GRADES[c.scale]}
+        keys.update({"s": self.skip, "u": self.undo})
+        hint = " · ".join(
+            dict.fromkeys(f"{'/'.join(KEYS[g] for g in GRADES[c.scale])}" for c in self.criteria)
+        )
         self.status = w.HTML()
-        self.view = w.VBox([self.progress, self.item_box, *[r[2] for r in self.rows],
+        self.keys = KeyField(keys, f"{hint} grade the criterion marked ▶ · s skip · u undo", self.status)
+        self.view = w.VBox([self.progress, self.keys.field, self.item_box, *[r[2] for r in self.rows],
                             w.HBox([self.skip_button, self.undo_button]), self.status])  # fmt: skip
         self.current: dict[str, Any] | None = None
         self.refresh()
@@ -245,11 +259,33 @@ class RubricWidget:
             f"<details style='margin-top:6px'><summary>Retrieved context ({len(row['context'])} documents)</summary><ul>{context}</ul></details>"
             f"<details><summary>Reference answer</summary>{html.escape(str(row['reference']))}</details>"
         )  # fmt: skip
-        for name, buttons, _ in self.rows:
+        following = self._next_criterion(row["key"], mine)
+        for c, (name, buttons, _) in zip(self.criteria, self.rows, strict=True):
             given = mine[name].get(row["key"])
+            marker = "▶ " if c.name == following else ""
+            self.labels[name].value = f"{marker}<b>{html.escape(c.name)}</b> — {html.escape(c.description)}"
             for b in buttons:
-                b.button_style = "success" if b.description == given else ""
+                b.button_style = "success" if b.grade == given else ""
 
+    def _next_criterion(self, key: str, mine: dict[str, dict[str, str]]) -> str | None:
+        """The first criterion the current answer has no grade on: the one a key grades."""
+        return next((c.name for c in self.criteria if key not in mine[c.name]), None)
+
+    @shown
+    def grade_next(self, grade: str) -> None:
+        """Grade the criterion marked ▶ (the first one not yet graded), if ``grade`` is on its scale."""
+        if self.current is None:
+            return
+        name = self._next_criterion(self.current["key"], self._mine())
+        criterion = next((c for c in self.criteria if c.name == name), None)
+        if criterion is None or grade not in GRADES[criterion.scale]:
+            self.status.value = (
+                f"the key {html.escape(KEYS.get(grade, grade))} is not a grade of {html.escape(str(name))}"
+            )
+            return
+        self.grade(criterion.name, grade)
+
+    @shown
     def grade(self, criterion: str, grade: str) -> None:
         """Grade the current answer on one criterion (committed at once); move on when every criterion is graded."""
         if self.current is None:
@@ -264,7 +300,9 @@ class RubricWidget:
         else:
             self.show(self.frame[self.frame["key"] == self.current["key"]].iloc[0].to_dict(), mine)
 
+    @shown
     def skip(self) -> None:
+        """Skip the current answer on every criterion and move on."""
         if self.current is None:
             return
         for c in self.criteria:
@@ -272,6 +310,7 @@ class RubricWidget:
                                         self.labeler, "skip")  # fmt: skip
         self.refresh()
 
+    @shown
     def undo(self) -> None:
         """Take back this labeler's most recent grade (across criteria) and show that answer again."""
         latest = None
