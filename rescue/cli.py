@@ -122,14 +122,36 @@ def verify_log_command(out: Path) -> None:
 
 
 @main.command()
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("html", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("notebook", metavar="NOTEBOOK", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("html", metavar="[HTML]", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--title", help="page title")
-def render(notebook: Path, html: Path, title: str | None) -> None:
-    """Render an executed workbook NOTEBOOK to a self-contained HTML page (for papermill runs)."""
+@click.option("--pdf", is_flag=True, help="also print the page to a PDF beside it (needs chromium)")
+def render(notebook: Path, html: Path | None, title: str | None, pdf: bool) -> None:
+    """Render an executed workbook NOTEBOOK to a self-contained HTML page (for papermill runs); with --pdf,
+    print it to a PDF too, or print an existing page alone.
+
+    \b
+      rescue render NOTEBOOK HTML [--title T] [--pdf]   the page, and with --pdf HTML's .pdf beside it
+      rescue render --pdf PAGE.html                     only the PDF of an existing page (PAGE.pdf)
+
+    The PDF is printed offline by Debian's chromium (or the binary in RESCUE_CHROMIUM); without one, rescue
+    says how to get it and exits 2."""
+    from .pdf import print_pdf
     from .render import render_html
 
-    click.echo(f"wrote {render_html(notebook, html, title)}")
+    if html is None:
+        if not pdf:
+            raise click.UsageError("give HTML, the page to write (or --pdf PAGE.html to print a page)")
+        if notebook.suffix.lower() not in (".html", ".htm"):
+            raise click.UsageError(f"--pdf alone prints an HTML page; {notebook.name} needs NOTEBOOK HTML")
+        if title:
+            raise click.UsageError("--title is for rendering a notebook; an existing page keeps its title")
+        click.echo(f"wrote {print_pdf(notebook)}")
+        return
+    page = render_html(notebook, html, title)
+    click.echo(f"wrote {page}")
+    if pdf:
+        click.echo(f"wrote {print_pdf(page)}")
 
 
 @main.command()
@@ -204,11 +226,15 @@ def sign(project: Path, out: Path, artifact: str, scope: str, by: str, link: str
 
 
 @main.command()
-@click.argument(
-    "projects", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+@click.argument("audits", nargs=-1, metavar="[PROJECT[=OUT]]...")
 @click.option(
     "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="portfolio folder"
+)
+@click.option(
+    "--file",
+    "portfolio_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a YAML file listing the audits: audits: [{project: PATH, out: PATH}] (relative to its folder)",
 )
 @click.option(
     "--run/--read",
@@ -217,21 +243,35 @@ def sign(project: Path, out: Path, artifact: str, scope: str, by: str, link: str
 )
 @click.option("--days", help="with --run: the days to run, e.g. 1,2")
 @click.option("--workers", default=2, show_default=True, help="projects run at once")
-def portfolio(projects: tuple[Path, ...], out: Path, run: bool, days: str | None, workers: int) -> None:
-    """Compare many audit PROJECTS on one page, ranked by how close each is to production."""
-    from .portfolio import rank, render_portfolio, run_projects, summarise
-    from .spec import load_spec
+def portfolio(
+    audits: tuple[str, ...], out: Path, portfolio_file: Path | None, run: bool, days: str | None, workers: int
+) -> None:
+    """Compare many audits on one page (portfolio.html and portfolio.json in --out), ranked by how close each
+    is to production. A bare PROJECT reads its artifacts from <--out>/<project name>, PROJECT=OUT from its own
+    output folder OUT; --file lists more. An audit without artifacts is listed as not started, unranked."""
+    from .portfolio import (
+        describe,
+        load_portfolio_file,
+        parse_audit,
+        rank,
+        run_projects,
+        summarise,
+        write_portfolio,
+    )
 
+    if not audits and portfolio_file is None:
+        raise click.UsageError("name the audits: PROJECT, PROJECT=OUT or --file portfolio.yaml")
+    try:
+        found = [parse_audit(arg, out) for arg in audits]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="PROJECT[=OUT]") from None
+    found += load_portfolio_file(portfolio_file) if portfolio_file else []
     if run:
-        outs = run_projects(list(projects), out, _parse_days(days), workers)
-    else:
-        outs = {p: out / load_spec(p).project for p in projects}
-    rows = rank([summarise(p, o) for p, o in outs.items()])
-    page = render_portfolio(rows, out / "portfolio.html")
-    for i, r in enumerate(rows, start=1):
-        click.echo(
-            f"{i}. {r['project']}: {r['decision']}, headline {r['headline']:.2f}, {len(r['blockers'])} blocker(s), {r['weeks_to_finish']} weeks"
-        )
+        run_projects(found, _parse_days(days), workers)
+    rows = rank([summarise(a.project, a.out) for a in found])
+    page = write_portfolio(rows, out)
+    for row in rows:
+        click.echo(describe(row))
     click.echo(f"wrote {page}")
 
 
