@@ -19,32 +19,30 @@ from .artifacts import read_artifact
 from .auditlog import LOG_NAME, check_log
 from .errors import RescueError
 from .gap import stale_evidence
-from .readout.display import BADGE_COLOURS, DECISIONS
+from .hashing import file_sha256
+from .readout.display import DECISIONS
+from .render import page_css
 from .spec import Spec
 
 HOME = "index.html"
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ project }} — audit</title>
-<style>
-  body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; max-width: 900px; margin: 2em auto;
-         padding: 0 1.5em; color: #222; line-height: 1.45; }
-  h1 { font-size: 26px; margin-bottom: .2em; } .meta { color: #555; font-size: 14px; }
-  .badge { display: inline-block; color: #fff; font-size: 30px; font-weight: 700; letter-spacing: .04em;
-           padding: .25em .7em; border-radius: 6px; margin: .6em 0 .3em; }
-  table { border-collapse: collapse; width: 100%; margin: 1em 0; font-size: 14px; }
-  th, td { text-align: left; padding: .4em .6em; border-bottom: 1px solid #ddd; vertical-align: top; }
-  .run { color: #1e6b34; } .stale { color: #8a5300; } .missing { color: #888; } .broken { color: #b3261e; }
-  footer { color: #666; font-size: 12px; margin-top: 3em; border-top: 1px solid #ddd; padding-top: .5em; }
-  @media print { a { color: inherit; text-decoration: none; } }
-</style></head>
-<body>
+<style>{{ css | safe }}</style></head>
+<body class="rescue-page">
+<header class="rescue-header"><div><span class="rescue-project">{{ project }}</span>
+<span class="rescue-facts">· Home · audit of {{ today }} · rescue {{ version }} · spec sha256 {{ spec_sha }}</span></div>
+<nav aria-label="the week's pages"><a href="index.html" aria-current="page">Home</a>
+{% for day in days %}{% if day.page %}<a href="{{ day.page }}">Day {{ day.number }} · {{ day.title }}</a>{% endif %}
+{% endfor %}</nav></header>
 <h1>{{ project }}</h1>
-<div class="meta">{{ use_case }}</div>
-<div class="meta">Audit of {{ today }} · rescue {{ version }}</div>
-{% if decision %}<p class="badge" style="background:{{ colour }}">{{ decision }}</p>
+<div class="rescue-meta">{{ use_case }}</div>
+{% if decision %}<p class="rescue-badge {{ decision_class }}" role="status" aria-label="decision">{{ decision }}</p>
 {% for reason in because %}<div>{{ reason }}</div>{% endfor %}
-{% else %}<p class="meta">No readout yet: run Day 5 for the decision.</p>{% endif %}
+{% if pdf %}<p>The readout as a PDF: <a href="{{ pdf }}">{{ pdf }}</a></p>
+{% else %}<p class="rescue-meta">No PDF of the readout: with Debian's chromium installed (<code>apt-get install chromium</code>),
+<code>rescue render --pdf readout.html</code> in this folder prints one.</p>{% endif %}
+{% else %}<p class="rescue-meta">No readout yet: run Day 5 for the decision.</p>{% endif %}
 <h2>The week</h2>
 <table><thead><tr><th>Day</th><th>Status</th><th>Page</th><th>Artifact</th></tr></thead><tbody>
 {% for day in days %}<tr><td>Day {{ day.number }} · {{ day.title }}</td>
@@ -93,7 +91,8 @@ def write_home(spec: Spec, out: str | Path, days: Sequence[Any]) -> Path:
     html = Environment(autoescape=True).from_string(_TEMPLATE).render(
         project=spec.project, use_case=spec.use_case, today=date.today().isoformat(), version=__version__,
         decision=DECISIONS[readout["decision"]] if readout else None,
-        colour=BADGE_COLOURS[readout["decision"]] if readout else None,
+        decision_class=readout["decision"] if readout else None, css=page_css(),
+        spec_sha=file_sha256(spec.file)[:12], pdf="readout.pdf" if (out / "readout.pdf").exists() else None,
         because=readout["because"] if readout else [], days=_day_rows(out, days), log=LOG_NAME,
         log_ok=log_ok, log_text=log_text,
     )  # fmt: skip

@@ -133,11 +133,13 @@ def render_html(
     title: str | None = None,
     header: str | None = None,
     nav: list[tuple[str, str, bool]] | None = None,
+    facts: list[str] | None = None,
 ) -> Path:
     """Render ``notebook`` to ``html``: code hidden, parameter cells removed, no network needed.
 
-    ``header`` says what the page is (the project, the date); ``nav`` links the week's other pages, as
-    (label, relative address, whether it is this page). Both are escaped by the template.
+    The page opens with a title block: ``header`` (the project) and ``facts`` (the day, the date, rescue's
+    version, the spec's hash); ``nav`` links home and the week's other pages, as (label, relative address,
+    whether it is this page). All are escaped by the template.
     """
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata.pop("widgets", None)  # widget state would pull the widget runtime from a CDN
@@ -145,6 +147,8 @@ def render_html(
     page = nb.metadata.setdefault("rescue", {})
     page["footer"] = f"Rendered by rescue {__version__}."
     page["header"] = header or ""
+    page["facts"] = [str(fact) for fact in facts or []]
+    page["css"] = page_css()
     page["nav"] = [list(link) for link in nav or [] if safe_link(link[1])]
     describe_images(nb)
     remover = TagRemovePreprocessor(remove_cell_tags=REMOVED_TAGS, enabled=True)

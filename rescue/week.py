@@ -20,6 +20,7 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 from traitlets import CaselessStrEnum, default
 
+from . import __version__
 from .artifacts import input_hashes, redact_secrets
 from .auditlog import append_record
 from .errors import RescueError, WorkbookFailed
@@ -27,6 +28,7 @@ from .hashing import file_sha256
 from .home import write_home
 from .params import PARAMETERS, ParameterError
 from .params import check as check_parameter
+from .pdf import PdfFailed, readout_pdf
 from .render import render_html
 from .spec import FILE_KINDS, Spec, load_spec
 from .spec.secrets import redact, scrub_urls
@@ -181,8 +183,10 @@ def run_day(
     nav = [("Home", "index.html", False)] + [
         (f"Day {d.number} · {d.title}", f"{d.artifact}.html", d == day) for d in DAYS
     ]
-    header = f"{spec.project} — audit of {date.today().isoformat()}"
-    html = render_html(executed, out / f"{day.artifact}.html", f"Day {day.number} — {day.title}", header, nav)
+    facts = [f"Day {day.number} · {day.title}", f"audit of {date.today().isoformat()}", f"rescue {__version__}",
+             f"spec sha256 {file_sha256(spec.file)[:12]}"]  # fmt: skip
+    html = render_html(executed, out / f"{day.artifact}.html", f"Day {day.number} — {day.title}", spec.project,
+                       nav, facts)  # fmt: skip
     redact_secrets(html, spec)
     outputs = {
         str(p.relative_to(out)): file_sha256(p)
@@ -300,5 +304,19 @@ def run_week(
         page = out_dir / f"{day.artifact}.html"
         if page not in pages:
             pages.append(page)
+    if any(day.artifact == "readout" for day, _ in plans):
+        _print_readout(out_dir, bar)
     write_home(spec, out_dir, DAYS)
     return pages
+
+
+def _print_readout(out: Path, bar: Any) -> None:
+    """The readout as a PDF when a chromium is here (recorded in the audit log); a failed print is said, and
+    the week stands: the HTML page is the readout."""
+    try:
+        pdf = readout_pdf(out)
+    except PdfFailed as exc:
+        bar.write(f"note: no readout.pdf — {exc}")
+        return
+    if pdf is not None:
+        append_record(out, "pdf", page="readout.html", outputs={pdf.name: file_sha256(pdf)})

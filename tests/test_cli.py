@@ -128,7 +128,7 @@ def test_week_with_unknown_day_and_bad_parameter(sample_project: Path, tmp_path:
     result = run("week", str(sample_project), "--out", str(tmp_path / "o"), "--days", "7")
     assert result.exit_code == 2 and "no workbook for day(s) [7]" in result.output
     result = run("week", str(sample_project), "--out", str(tmp_path / "o"), "-p", "interactive", "maybe")
-    assert result.exit_code == 2 and "must be bool" in result.output
+    assert result.exit_code == 2 and "'interactive' must be true or false" in result.output
     result = run("week", str(sample_project), "--out", str(tmp_path / "o"), "--days", "one")
     assert result.exit_code == 2 and "day numbers" in result.output
 
