@@ -148,8 +148,16 @@ def render(notebook: Path, html: Path | None, title: str | None, pdf: bool) -> N
             raise click.UsageError("--title is for rendering a notebook; an existing page keeps its title")
         click.echo(f"wrote {print_pdf(notebook)}")
         return
-    page = render_html(notebook, html, title)
+    from .week import day_of, render_day
+
+    known = None if title else day_of(notebook)  # a day's workbook: its title block and links, as the week's
+    page = render_day(notebook, html, *known) if known else render_html(notebook, html, title)
     click.echo(f"wrote {page}")
+    if known:  # the page links home: the home page of the folder it is in, from what is there now
+        from .home import write_home
+        from .week import DAYS
+
+        click.echo(f"wrote {write_home(known[0], page.parent, DAYS)}")
     if pdf:
         click.echo(f"wrote {print_pdf(page)}")
 

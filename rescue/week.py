@@ -180,13 +180,7 @@ def run_day(
         raise
     _keep_redacted(drafting, executed, spec)
     shutil.rmtree(private, ignore_errors=True)
-    nav = [("Home", "index.html", False)] + [
-        (f"Day {d.number} · {d.title}", f"{d.artifact}.html", d == day) for d in DAYS
-    ]
-    facts = [f"Day {day.number} · {day.title}", f"audit of {date.today().isoformat()}", f"rescue {__version__}",
-             f"spec sha256 {file_sha256(spec.file)[:12]}"]  # fmt: skip
-    html = render_html(executed, out / f"{day.artifact}.html", f"Day {day.number} — {day.title}", spec.project,
-                       nav, facts)  # fmt: skip
+    html = render_day(executed, out / f"{day.artifact}.html", spec, day)
     redact_secrets(html, spec)
     outputs = {
         str(p.relative_to(out)): file_sha256(p)
@@ -205,6 +199,34 @@ def run_day(
         outputs=outputs,
     )
     return outputs
+
+
+def render_day(executed: Path, html: Path, spec: Spec, day: Day) -> Path:
+    """The day's page: its title block (project, day, date, rescue's version, the spec's hash) and links home
+    and to the other days, as ``rescue week`` writes it and ``rescue render`` after a standalone papermill run."""
+    nav = [("Home", "index.html", False)] + [
+        (f"Day {d.number} · {d.title}", f"{d.artifact}.html", d == day) for d in DAYS
+    ]
+    facts = [f"Day {day.number} · {day.title}", f"audit of {date.today().isoformat()}", f"rescue {__version__}",
+             f"spec sha256 {file_sha256(spec.file)[:12]}"]  # fmt: skip
+    return render_html(executed, html, f"Day {day.number} — {day.title}", spec.project, nav, facts)
+
+
+def day_of(executed: Path) -> tuple[Spec, Day] | None:
+    """The spec and day of a workbook papermill ran (from the parameters and input path papermill records in
+    the notebook), or None when the notebook does not say; the project path is read as papermill saw it, from
+    the folder it ran in, or from the notebook's."""
+    meta = nbformat.read(str(executed), as_version=4).metadata.get("papermill", {})
+    project = (meta.get("parameters") or {}).get("project")
+    workbook = Path(str(meta.get("input_path") or "")).name
+    day = next((d for d in DAYS if d.workbook == workbook), None)
+    if not project or day is None:
+        return None
+    for base in (Path.cwd(), executed.parent, Path(str(meta.get("input_path"))).parent):
+        candidate = base / str(project)
+        if candidate.exists():
+            return load_spec(candidate), day
+    return None
 
 
 def _keep_redacted(drafting: Path, executed: Path, spec: Spec) -> None:

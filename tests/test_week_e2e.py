@@ -11,8 +11,11 @@ import pytest
 
 from rescue.artifacts import read_artifact
 from rescue.auditlog import read_log, verify_log
+from rescue.pdf import find_chromium
 from rescue.week import DAYS, run_week
 from tests.conftest import copy_rag_sample
+
+PDF_EVENTS = [("pdf", None, None)] if find_chromium() else []  # readout.pdf, when a chromium is here
 
 PLANTED = "postgres://auditor:Pl4nted-e2e-S3cret-7f3a@db.internal.example/prod"
 
@@ -67,8 +70,9 @@ def test_week_on_the_sample_project_with_a_planted_secret(
         ("artifact", "eval_position", None), ("workbook", 4, "ok"),
         ("artifact", "gap", None), ("workbook", 1, "ok"),
         ("artifact", "owner", None), ("artifact", "readout", None), ("workbook", 5, "ok"),
+        *PDF_EVENTS,  # readout.pdf, printed by Debian's chromium when it is here
     ]  # fmt: skip
-    assert verify_log(out) == 19
+    assert verify_log(out) == 19 + len(PDF_EVENTS)
     home = (
         out / "index.html"
     ).read_text()  # the audit's home page: the decision, every day run, links that lead
@@ -146,4 +150,6 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
         if f.is_file():
             assert RAG_KEY.encode() not in f.read_bytes(), f
     assert _hashes(project / "sources") == sources_before
-    assert verify_log(out) == 13 + 2 * 8  # and a started and a finished record of each batch of calls
+    assert verify_log(out) == 13 + 2 * 8 + len(
+        PDF_EVENTS
+    )  # and a started and a finished record of each batch of calls

@@ -8,6 +8,7 @@ labeled items Day 4 scores.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -56,6 +57,17 @@ def summary_markdown(report: dict[str, Any]) -> str:
     """Coverage and agreement in a few lines."""
     kind = rubric if report.get("rubric") is not None else classification
     return kind.summary_markdown(report)
+
+
+def freshness_note(report: dict[str, Any], interactive: bool, now: datetime | None = None) -> str:
+    """In JupyterLab, when labeling is not done: when this summary was computed, with how many labels, and how to
+    refresh it (Run All runs this cell before anyone labels). Empty in batch runs and once every item is labeled."""
+    labeled, size = report["labels"]["labeled_items"], report["sample"]["size"]
+    if not interactive or labeled >= size:
+        return ""
+    at = (now or datetime.now()).strftime("%H:%M")
+    return (f"_Computed at {at} with {labeled} of {size} items labeled. After labeling in the widget above, refresh "
+            "this summary and the artifact: select this cell, then **Run ▸ Run Selected Cell and All Below**._")  # fmt: skip
 
 
 def sample_table(report: dict[str, Any]) -> pd.DataFrame:

@@ -79,7 +79,8 @@ class KeyField:
 
     JupyterLab keeps its own shortcuts out of a text field (a "1" typed into it never turns a cell into a
     heading), so this works in JupyterLab, classic Notebook and VS Code alike. Keys are read as typed: only the
-    characters added since the last change count, so a fast typist loses none.
+    characters added since the last change count, so a fast typist loses none (a key typed before the emptied
+    field reached the browser arrives appended to the keys already done, and counts once).
     """
 
     def __init__(self, keys: dict[str, Callable[[], None]], hint: str, status: Any = None) -> None:
@@ -111,7 +112,9 @@ class KeyField:
                 action()
             elif self.status is not None and not char.isspace():
                 self.status.value = f"the key {html.escape(char)} does nothing here: {html.escape(self.hint)}"
-        if len(new) > 40:  # keep the field short; what was typed is done
+        # emptied once long, not after every key: a fresh "1" after a "1" would look like the same keystroke;
+        # a 41-key value never looks like a fresh one
+        if len(new) > 40:
             self._clear()
 
     def _clear(self) -> None:
@@ -168,6 +171,7 @@ class AskLabeler:
         note = (f"Labeling as <b>{html.escape(name)}</b> (remembered for this folder; to label as someone else, set "
                 "<code>labeler</code> in the parameters cell)") if remembered else ""  # fmt: skip
         self.box.children = [*([w.HTML(note)] if note else []), self.widget.view]
+        _focus_soon(self.widget.keys.field)  # the keys work at once, no click needed
 
     @property
     def view(self) -> Any:
@@ -177,6 +181,18 @@ class AskLabeler:
         from IPython.display import display
 
         display(self.box)
+        _focus_soon(self.widget.keys.field if self.widget is not None else self.name)
+
+
+def _focus_soon(field: Any, delays_s: tuple[float, ...] = (0.3, 1.0)) -> None:
+    """Put the keyboard's focus in ``field`` once the browser has drawn it (a focus request sent before the
+    field is on the page is lost, so it is sent again a little later)."""
+    import threading
+
+    for delay in delays_s:
+        timer = threading.Timer(delay, field.focus)
+        timer.daemon = True
+        timer.start()
 
 
 class LabelingWidget:

@@ -1,4 +1,4 @@
-"""A real JupyterLab in a real browser: run the Day 3 workbook, label by clicking, restart, nothing lost.
+"""A real JupyterLab in a real browser: run the Day 3 workbook, label with the keyboard alone, restart, nothing lost.
 
 JupyterLab runs on 127.0.0.1 from this environment; Debian's chromium is driven by Python playwright
 (``executable_path=/usr/bin/chromium``; no browser is downloaded). Screenshots of a failure are kept in
@@ -83,13 +83,13 @@ def lab(tmp_path: Path):
     log.close()
 
 
-def _label_events(root: Path, project: str = "pharma-feedback") -> list[tuple[str, str, str]]:
+def _label_events(root: Path, project: str = "pharma-feedback") -> list[tuple[str, str, str, str]]:
     ledger = root / "out" / "jupyter" / project / "ledger.sqlite"
     if not ledger.exists():
         return []
     with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as con:
         return con.execute(
-            "SELECT item, action, coalesce(label, '') FROM label_events ORDER BY id"
+            "SELECT item, action, coalesce(label, ''), labeler FROM label_events ORDER BY id"
         ).fetchall()
 
 
@@ -140,33 +140,62 @@ def _page(request) -> Iterator[Any]:
             browser.close()
 
 
+def _type_name(page, name: str) -> None:
+    """The widget asks the labeler's name once; it has the keyboard's focus, so typing is enough."""
+    page.get_by_text("Who is labeling?").first.wait_for(timeout=120_000)
+    field = page.locator(".rescue-labeler-name input")
+    page.wait_for_function("() => document.activeElement && document.activeElement.closest('.rescue-labeler-name')",
+                           timeout=15_000)  # fmt: skip
+    assert field.evaluate("el => el === document.activeElement")
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+
+
+def _press(page, key: str, progress: Any) -> None:
+    before = progress.inner_text()
+    page.keyboard.press(key)
+    page.wait_for_function("([el, text]) => el.innerText !== text", arg=[progress.element_handle(), before],
+                           timeout=15_000)  # fmt: skip
+
+
 @pytest.mark.slow
-def test_label_in_jupyterlab_and_survive_a_kernel_restart(lab, request) -> None:
+def test_label_with_the_keyboard_alone_see_a_failed_save_and_survive_a_restart(lab, request) -> None:
     with _page(request) as page:
         _open(page, lab, "day3_eval_set.ipynb")
         _run_all(page)
-        first = page.get_by_role("button", name="1 · positive")
-        first.wait_for(timeout=120_000)
+        _type_name(page, "Ana Lima")
+        keys = page.locator(".rescue-keys input")
+        keys.wait_for(timeout=30_000)
+        page.wait_for_function("() => document.activeElement && document.activeElement.closest('.rescue-keys')",
+                               timeout=15_000)  # fmt: skip
         progress = page.locator(".widget-html-content", has_text="labeled by").first
-        for _ in range(3):
-            before = progress.inner_text()
-            first.click()
-            page.wait_for_function(
-                "([el, text]) => el.innerText !== text",
-                arg=[progress.element_handle(), before],
-                timeout=15_000,
-            )
-        page.get_by_role("button", name="3 · negative").click()
-        page.wait_for_function("() => document.body.innerText.includes('4 of')", timeout=15_000)
+        for key in ("1", "1", "3", "2", "1"):  # five items, no mouse
+            _press(page, key, progress)
+        page.get_by_text("5 of 300 labeled by Ana Lima").first.wait_for(timeout=15_000)
         events = _label_events(lab["root"])
-        assert [e[1:] for e in events] == [("label", "positive")] * 3 + [("label", "negative")]
-        assert len({e[0] for e in events}) == 4  # four different items
+        assert [(e[1], e[2], e[3]) for e in events] == [("label", lab_, "Ana Lima") for lab_ in
+                                                        ("positive", "positive", "negative", "neutral", "positive")]  # fmt: skip
+        assert len({e[0] for e in events}) == 5  # five different items
+        page.screenshot(path=str(ARTIFACTS / "labeling-widget.png"))
 
-        # restart the kernel: the labels are already on disk, and the widget resumes after them
+        # another process holds the ledger: the save fails, and the widget says so (not only the log console)
+        ledger = lab["root"] / "out" / "jupyter" / "pharma-feedback" / "ledger.sqlite"
+        lock = sqlite3.connect(str(ledger), timeout=1, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        try:
+            page.keyboard.press("1")
+            page.get_by_text("Not saved").first.wait_for(timeout=30_000)
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        assert len(_label_events(lab["root"])) == 5
+        page.screenshot(path=str(ARTIFACTS / "labeling-widget-failed-save.png"))
+
+        # restart the kernel: the labels are on disk, the name is remembered, the widget resumes after them
         _restart_kernel(page)
-        assert len(_label_events(lab["root"])) == 4
         _run_all(page)
-        page.get_by_text("4 of 300 labeled by").first.wait_for(timeout=120_000)
+        page.get_by_text("5 of 300 labeled by Ana Lima").first.wait_for(timeout=120_000)
+        assert page.get_by_text("Who is labeling?").count() == 0
 
 
 @pytest.mark.slow
@@ -183,6 +212,7 @@ def test_grade_answers_on_the_rubric_in_jupyterlab(lab, request) -> None:
     with _page(request) as page:
         _open(page, lab, "day3_eval_set.ipynb")
         _run_all(page)
+        _type_name(page, "Ben Okafor")
         progress = page.locator(".widget-html-content", has_text="answers graded by").first
         progress.wait_for(timeout=120_000)
         page.get_by_text("Retrieved context").first.wait_for()
@@ -194,7 +224,7 @@ def test_grade_answers_on_the_rubric_in_jupyterlab(lab, request) -> None:
                 f"() => document.body.innerText.includes('{n} of 60 answers graded')", timeout=15_000
             )
         events = _label_events(lab["root"], "drug-answers")
-        assert [e[1:] for e in events] == [("label", "pass"), ("label", "fail"), ("label", "pass")] * 2
+        assert [e[1:3] for e in events] == [("label", "pass"), ("label", "fail"), ("label", "pass")] * 2
         assert len({e[0] for e in events}) == 2  # two answers
         _restart_kernel(page)
         _run_all(page)

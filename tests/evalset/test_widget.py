@@ -26,18 +26,18 @@ def _type(field: KeyField, *values: str) -> None:
 def test_keys_act_once_each_even_when_typed_fast() -> None:
     seen: list[str] = []
     keys = KeyField({k: (lambda k=k: seen.append(k)) for k in "12su"}, "hint")
-    _type(keys, "1", "12", "12s")  # three keystrokes
-    assert seen == ["1", "2", "s"]
-    _type(keys, "12")  # a backspace: nothing happens
-    assert seen == ["1", "2", "s"]
-    _type(keys, "12x", "12xU")  # an unknown key does nothing; upper case works
-    assert seen == ["1", "2", "s", "u"]
-    long = "12xU" + "x" * 40
+    _type(keys, "1", "11", "112", "112s")  # what the browser sends after each key: the field holds the keys typed
+    assert seen == ["1", "1", "2", "s"]
+    _type(keys, "112")  # a backspace: nothing happens
+    assert seen == ["1", "1", "2", "s"]
+    _type(keys, "112x", "112xU")  # an unknown key does nothing; upper case works
+    assert seen == ["1", "1", "2", "s", "u"]
+    long = "112xU" + "x" * 40
     _type(keys, long)
-    assert keys.field.value == ""  # the field is cleared once long
-    _type(keys, long + "1")  # a keystroke sent before the clear reached the browser counts once
-    _type(keys, "2")  # and one typed into the emptied field
-    assert seen == ["1", "2", "s", "u", "1", "2"]
+    assert keys.field.value == ""  # emptied once long
+    _type(keys, long + "1")  # a key sent before the emptied field reached the browser counts once
+    _type(keys, "1", "12")  # and keys typed into the emptied field
+    assert seen == ["1", "1", "2", "s", "u", "1", "1", "2"]
 
 
 def test_label_with_the_keyboard_and_see_each_stratum(sample_project: Path, tmp_path: Path) -> None:
@@ -102,3 +102,15 @@ def test_grade_with_the_keyboard(tmp_path: Path) -> None:
     w.ledger.close()
     _type(w.keys, "pfp3sp")
     assert "Not saved" in w.status.value
+
+
+def test_a_summary_computed_before_labeling_says_so_and_how_to_refresh() -> None:
+    from datetime import datetime
+
+    from rescue.evalset import freshness_note
+
+    report = {"labels": {"labeled_items": 12}, "sample": {"size": 300}}
+    note = freshness_note(report, interactive=True, now=datetime(2026, 12, 2, 14, 5))
+    assert "Computed at 14:05 with 12 of 300 items labeled" in note and "Run Selected Cell and All Below" in note
+    assert freshness_note(report, interactive=False) == ""  # a batch run imports labels: nothing to refresh
+    assert freshness_note({"labels": {"labeled_items": 300}, "sample": {"size": 300}}, interactive=True) == ""
