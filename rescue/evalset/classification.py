@@ -16,6 +16,7 @@ from ..ledger import Ledger
 from ..spec import Spec
 from . import sample as sampling
 from .agreement import agreement
+from .items import eval_item_parts
 from .labels import DATASET, current_labels, disagreements, export_labeled_set, import_labels
 
 SAMPLE_FILE = "eval_sample.csv"
@@ -114,11 +115,22 @@ def build(spec: Spec, out: str | Path, import_existing: bool, n: int | None = No
             "flagged": int(labels["flagged"].sum()) if len(labels) else 0,
             "by_label": exported[spec.eval.label_column].value_counts().sort_index().to_dict(),
             "origin": exported["label_origin"].value_counts().to_dict(),
+            **_scored_next(spec, out),
         },
         "agreement": agreement(labels) if len(labels) else None,
         "open_disagreements": len(disagreements(labels)) if len(labels) else 0,
         "export": {"csv": csv.name, "parquet": parquet.name},
     }
+
+
+def _scored_next(spec: Spec, out: Path) -> dict[str, int | None]:
+    """How many labeled production items Day 4 will score, and how many of them the labels file labels: the
+    sample is one part of them, so its "300 of 300" and Day 4's "974" are both true."""
+    try:
+        from_file, only_here = eval_item_parts(spec, out)
+    except RescueError:
+        return {"scored_in_day4": None, "from_labels_file": None}
+    return {"scored_in_day4": len(from_file) + len(only_here), "from_labels_file": len(from_file)}
 
 
 def summary_markdown(report: dict[str, Any]) -> str:
@@ -137,6 +149,11 @@ def summary_markdown(report: dict[str, Any]) -> str:
                      "labels), then run this cell again; until then eval_set.json holds no label.")  # fmt: skip
     lines += [f"- **{lab['labeled_items']} of {s['size']} sampled items labeled ({lab['coverage']:.0%})**"
              + (f" by {', '.join(lab['labelers'])}" if lab["labelers"] else "") + "."]  # fmt: skip
+    if lab.get("scored_in_day4") is not None:
+        only_here = lab["scored_in_day4"] - lab["from_labels_file"]
+        lines.append(f"- Day 4 scores **{lab['scored_in_day4']:,} labeled production items**: the "
+                     f"{lab['from_labels_file']:,} the labels file labels (`eval.labels`), and {only_here:,} labeled "
+                     "only in this sample — so this sample's count and Day 4's differ, and both hold.")  # fmt: skip
     if lab["origin"]:
         lines.append("- Label origin: " + ", ".join(f"{k} ({v})" for k, v in lab["origin"].items())
                      + " — labels no person gave are never counted as human.")  # fmt: skip

@@ -22,17 +22,25 @@ def load_eval_items(spec: Spec, out: str | Path | None = None) -> list[dict[str,
     With ``out``, the items labeled in Day 3 (``eval_set.parquet``) that the labels file does not hold
     are scored too, so labels given in the widget count without a file (the file's label wins for its items).
     """
+    from_file, only_day3 = eval_item_parts(spec, out)
+    return from_file + only_day3
+
+
+def eval_item_parts(
+    spec: Spec, out: str | Path | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`load_eval_items` in its two parts: the labels file's items, and the items labeled only in Day 3."""
     ev = spec.eval
     day3 = _day3_items(spec, Path(out)) if out is not None and ev.task == "classification" else []
     if not ev.labels:
         if day3:
-            return day3
+            return [], day3
         raise RescueError(
             "eval.labels is not set and Day 3 has labeled nothing yet: there is no labeled production set to score on"
         )
     items = _file_items(spec)
     known = {it["item_id"] for it in items}
-    return items + [it for it in day3 if it["item_id"] not in known]
+    return items, [it for it in day3 if it["item_id"] not in known]
 
 
 def _day3_items(spec: Spec, out: Path) -> list[dict[str, Any]]:

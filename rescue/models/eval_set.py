@@ -69,6 +69,11 @@ class Labels(OpenRecord):
     origin: dict[str, Count]
     """Where the labels come from (a person, an import, a rule) to their count: labels no person gave are
     never counted as human."""
+    scored_in_day4: Count | None = None
+    """Labeled production items Day 4 scores: the labels file's (``eval.labels``), and the items labeled only
+    here (null when they cannot be counted yet)."""
+    from_labels_file: Count | None = None
+    """Of them, the items the labels file labels."""
 
 
 class Export(OpenRecord):

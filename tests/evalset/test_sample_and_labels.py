@@ -202,3 +202,21 @@ def test_a_report_with_no_label_says_how_to_label(sample_project: Path, tmp_path
     (sample_project / "rescue.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     report = build_eval_set(load_spec(sample_project), tmp_path, import_existing=True)
     assert report["labels"]["labeled_items"] == 0 and "No item is labeled yet" in summary_markdown(report)
+
+
+def test_the_eval_set_says_how_many_items_day_4_scores(sample_project: Path, tmp_path: Path) -> None:
+    """The sample's "300 of 300 labeled" and Day 4's "974 labeled production items" are both true: the page
+    says why (the labels file labels every production item; the sample adds the ones labeled only here)."""
+    from rescue.evalset import build, summary_markdown
+    from rescue.evalset.items import load_eval_items
+
+    spec = load_spec(sample_project)
+    report = build(spec, tmp_path, import_existing=True)
+    lab = report["labels"]
+    assert (
+        lab["scored_in_day4"]
+        == len(load_eval_items(spec, tmp_path))
+        == lab["from_labels_file"]
+        > lab["labeled_items"]
+    )
+    assert f"Day 4 scores **{lab['scored_in_day4']:,} labeled production items**" in summary_markdown(report)

@@ -26,7 +26,9 @@ def _type(field: KeyField, *values: str) -> None:
 def test_keys_act_once_each_even_when_typed_fast() -> None:
     seen: list[str] = []
     keys = KeyField({k: (lambda k=k: seen.append(k)) for k in "12su"}, "hint")
-    _type(keys, "1", "11", "112", "112s")  # what the browser sends after each key: the field holds the keys typed
+    _type(
+        keys, "1", "11", "112", "112s"
+    )  # what the browser sends after each key: the field holds the keys typed
     assert seen == ["1", "1", "2", "s"]
     _type(keys, "112")  # a backspace: nothing happens
     assert seen == ["1", "1", "2", "s"]
@@ -111,6 +113,8 @@ def test_a_summary_computed_before_labeling_says_so_and_how_to_refresh() -> None
 
     report = {"labels": {"labeled_items": 12}, "sample": {"size": 300}}
     note = freshness_note(report, interactive=True, now=datetime(2026, 12, 2, 14, 5))
-    assert "Computed at 14:05 with 12 of 300 items labeled" in note and "Run Selected Cell and All Below" in note
+    assert (
+        "Computed at 14:05 with 12 of 300 items labeled" in note and "Run Selected Cell and All Below" in note
+    )
     assert freshness_note(report, interactive=False) == ""  # a batch run imports labels: nothing to refresh
     assert freshness_note({"labels": {"labeled_items": 300}, "sample": {"size": 300}}, interactive=True) == ""
