@@ -37,6 +37,7 @@ RANKS: dict[str, float] = {
             "render",
             "pdf",
             "params",
+            "charts",
             "systems",
             "inputs",
             "tables",
