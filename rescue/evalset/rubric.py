@@ -188,6 +188,9 @@ class RubricWidget:
         self.hashes = dict(zip(frame["key"], frame["item_hash"], strict=True))
         self.criteria = list(spec.eval.rubric)
         self.progress = w.HTML()
+        self.bar = w.IntProgress(
+            min=0, max=max(len(frame), 1), bar_style="info", layout=w.Layout(width="60%")
+        )
         self.item_box = w.HTML(layout=w.Layout(border="1px solid #ccc", padding="8px", width="100%"))
         self.rows = []
         self.labels: dict[str, Any] = {}
@@ -213,7 +216,7 @@ class RubricWidget:
         )
         self.status = w.HTML()
         self.keys = KeyField(keys, f"{hint} grade the criterion marked ▶ · s skip · u undo", self.status)
-        self.view = w.VBox([self.progress, self.keys.field, self.item_box, *[r[2] for r in self.rows],
+        self.view = w.VBox([w.HBox([self.bar, self.progress]), self.keys.field, self.item_box, *[r[2] for r in self.rows],
                             w.HBox([self.skip_button, self.undo_button]), self.status])  # fmt: skip
         self.current: dict[str, Any] | None = None
         self.refresh()
@@ -239,6 +242,7 @@ class RubricWidget:
         complete = {k for k in self.frame["key"] if all(k in mine[c.name] for c in self.criteria)}
         remaining = self.frame[~self.frame["key"].isin(complete | set(mine["_skip"]))]
         self.progress.value = f"<b>{len(complete)}</b> of {len(self.frame)} answers graded by <b>{html.escape(self.labeler)}</b>"
+        self.bar.value = len(complete)
         if remaining.empty:
             self.current = None
             self.item_box.value = "<i>All answers graded — thank you.</i>"

@@ -96,7 +96,7 @@ def test_grade_with_the_keyboard(tmp_path: Path) -> None:
     _type(w.keys, "p", "pf")  # the first two criteria of q0
     assert w.current["key"] == "q0" and "▶" in w.labels[w.criteria[2].name].value
     _type(w.keys, "pfp")  # the last one: on to q1
-    assert w.current["key"] == "q1" and "1</b> of 3" in w.progress.value
+    assert w.current["key"] == "q1" and "1</b> of 3" in w.progress.value and w.bar.value == 1
     _type(w.keys, "pfp3")  # not a grade of a pass/fail criterion: said, nothing saved
     assert "the key 3 does nothing here: p/f grade" in w.status.value
     _type(w.keys, "pfp3s")
