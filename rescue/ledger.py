@@ -8,6 +8,7 @@ run repeats none. It also keeps the head of the output folder's audit log (``aud
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS calls (
     tokens_out INTEGER,
     cost_eur REAL,
     created_at TEXT NOT NULL,
+    raw_output TEXT,               -- the answer as the PoC returned it (an SDK object's fields), when not the output
     PRIMARY KEY (dataset, item, system, config, repeat)
 );
 CREATE TABLE IF NOT EXISTS label_events (
@@ -91,6 +93,8 @@ class Call:
     tokens_out: int | None = None
     cost_eur: float | None = None
     cached: bool = False
+    raw: Any = None
+    """The answer as the system returned it (an SDK response's fields) when ``output`` is its normalised form."""
 
     @property
     def ok(self) -> bool:
@@ -113,6 +117,13 @@ class Ledger:
 
     def _migrate(self) -> None:
         """Bring a ledger written by an older rescue up to this schema (in one transaction)."""
+        calls = {row[1] for row in self._con.execute("PRAGMA table_info(calls)")}
+        if "raw_output" not in calls:
+            with (
+                self._lock,
+                contextlib.suppress(sqlite3.OperationalError),
+            ):  # another process added it meanwhile
+                self._con.execute("ALTER TABLE calls ADD COLUMN raw_output TEXT")
         columns = {row[1] for row in self._con.execute("PRAGMA table_info(label_events)")}
         if "label_origin" in columns:
             return
@@ -152,18 +163,21 @@ class Ledger:
         only when that one was for a different input (the item changed) or failed (a re-run retried it)."""
         with self._lock:
             self._con.execute(
-                "INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "INSERT INTO calls (dataset, item, system, config, repeat, input_hash, output, error, error_kind, "
+                "latency_ms, attempts, tokens_in, tokens_out, cost_eur, created_at, raw_output) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (dataset, item, system, config, repeat) DO UPDATE SET "
                 "input_hash=excluded.input_hash, output=excluded.output, error=excluded.error, "
                 "error_kind=excluded.error_kind, latency_ms=excluded.latency_ms, attempts=excluded.attempts, "
                 "tokens_in=excluded.tokens_in, tokens_out=excluded.tokens_out, cost_eur=excluded.cost_eur, "
-                "created_at=excluded.created_at "
+                "created_at=excluded.created_at, raw_output=excluded.raw_output "
                 "WHERE calls.input_hash != excluded.input_hash OR calls.error IS NOT NULL",
                 (
                     call.dataset, call.item, call.system, call.config, call.repeat, call.input_hash,
                     None if call.output is None else redact(json.dumps(call.output, ensure_ascii=False, default=str)),
                     None if call.error is None else redact(call.error), call.error_kind, call.latency_ms, call.attempts, call.tokens_in,
                     call.tokens_out, call.cost_eur, datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    None if call.raw is None else redact(json.dumps(call.raw, ensure_ascii=False, default=str)),
                 ),
             )  # fmt: skip
 
@@ -260,4 +274,5 @@ def read_log_head(out: str | Path, log: str) -> LogHead | None:
 
 def _call(row: tuple[Any, ...], cached: bool) -> Call:
     output = json.loads(row[6]) if row[6] is not None else None
-    return Call(*row[:6], output, *row[7:14], cached=cached)
+    raw = json.loads(row[15]) if len(row) > 15 and row[15] is not None else None
+    return Call(*row[:6], output, *row[7:14], cached=cached, raw=raw)

@@ -51,3 +51,30 @@ def test_a_new_label_event_records_its_origin(tmp_path: Path) -> None:
         labels.loc["crm:3", "label_origin"] == "derived: rule"
         and labels.loc["crm:4", "label_origin"] == "imported"
     )
+
+
+OLD_CALLS = """
+CREATE TABLE calls (
+    dataset TEXT NOT NULL, item TEXT NOT NULL, system TEXT NOT NULL, config TEXT NOT NULL, repeat INTEGER NOT NULL,
+    input_hash TEXT NOT NULL, output TEXT, error TEXT, error_kind TEXT, latency_ms REAL, attempts INTEGER NOT NULL,
+    tokens_in INTEGER, tokens_out INTEGER, cost_eur REAL, created_at TEXT NOT NULL,
+    PRIMARY KEY (dataset, item, system, config, repeat)
+);
+INSERT INTO calls VALUES ('d', 'i1', 'poc', 'c', 0, 'h', '{"label": "a"}', NULL, NULL, 1.5, 1, NULL, NULL, NULL, 't');
+"""
+
+
+def test_a_call_keeps_the_raw_answer_and_an_older_ledger_gets_its_column(tmp_path: Path) -> None:
+    from rescue.ledger import Call
+
+    con = sqlite3.connect(tmp_path / LEDGER_NAME)
+    con.executescript(OLD_CALLS)
+    con.close()
+    with Ledger(tmp_path) as ledger:
+        old = ledger.done("d", "poc", "c")["i1"]
+        assert old.output == {"label": "a"} and old.raw is None
+        raw = {"id": "c1", "model": "gpt-4o-mini", "choices": [{"message": {"content": "b"}}]}
+        ledger.record(Call("d", "i2", "poc", "c", 0, "h2", "b", None, None, 2.0, 1, 40, 5, raw=raw))
+    with Ledger(tmp_path) as ledger:
+        again = ledger.done("d", "poc", "c")
+    assert again["i2"].output == "b" and again["i2"].raw == raw and again["i1"].output == {"label": "a"}

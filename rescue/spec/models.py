@@ -43,6 +43,15 @@ class PocSpec(Model):
     kind: PocKind
     path: str | None = Field(None, description="notebook, module file or predictions file")
     function: str | None = None
+    inputs: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], NonEmpty] | None = Field(
+        None, description="the function's parameters, each to the item field it takes (default: the text)"
+    )
+    setup_cells: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, description="notebook cells (numbered from 1) to run as they are"
+    )
+    skip_cells: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, description="notebook cells (numbered from 1) never to run"
+    )
     url: str | None = None
     method: Literal["POST", "GET"] = "POST"
     request: dict[str, Any] | None = None

@@ -15,16 +15,18 @@ from typing import Any
 
 from ..errors import CallFailed
 
-__all__ = ["NOT_BEHAVIOUR", "Adapter", "Answer", "CallFailed", "config_hash"]
+__all__ = ["NOT_BEHAVIOUR", "Adapter", "Answer", "CallFailed", "behaviour", "config_hash"]
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A system's answer to one item, with the token usage it reported (None when it reported none)."""
+    """A system's answer to one item, with the token usage it reported (None when it reported none); ``raw`` is
+    the answer as returned when ``output`` is its normalised form (an SDK object's fields)."""
 
     output: Any
     tokens_in: int | None = None
     tokens_out: int | None = None
+    raw: Any = None
 
 
 @dataclass
@@ -44,6 +46,13 @@ class Adapter:
 def config_hash(*parts: Any) -> str:
     """A short, stable hash of a system's configuration (its ledger ``config`` key)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def behaviour(system: Any, also: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields of a system's spec that change what it answers, for its config hash: those set to other than
+    their defaults (a field a later rescue adds, left at its default, changes no hash and re-asks nothing), less
+    :data:`NOT_BEHAVIOUR` and ``also``."""
+    return system.model_dump(mode="json", exclude=NOT_BEHAVIOUR | set(also), exclude_defaults=True)
 
 
 # fields that do not change what a system answers: never part of its config hash (changing them re-asks nothing)

@@ -14,7 +14,7 @@ import urllib3
 
 from ..spec import PocSpec, Spec
 from ..spec.secrets import redact
-from .base import NOT_BEHAVIOUR, Adapter, Answer, CallFailed, config_hash
+from .base import Adapter, Answer, CallFailed, behaviour, config_hash
 from .parse import dig, parse_output, token_usage
 
 
@@ -107,7 +107,7 @@ def http_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
         return Answer(parse_output(output), *token_usage(usage))
 
     config = config_hash(
-        poc.model_dump(mode="json", exclude=NOT_BEHAVIOUR | {"headers"}), sorted(poc.headers)
+        behaviour(poc, {"headers"}), sorted(poc.headers)
     )
     return Adapter(name, config, call, poc.timeout_s, poc.concurrency, {"url": poc.url},
                    request_of=lambda item: render_template(template, item))  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..hashing import file_sha256
 from ..spec import PocSpec, Spec
-from .base import NOT_BEHAVIOUR, Adapter, Answer, CallFailed, config_hash
+from .base import Adapter, Answer, CallFailed, behaviour, config_hash
 from .http import JsonClient, render_template
 from .parse import dig, parse_output, token_usage
 from .serve import ensure_served
@@ -53,7 +53,7 @@ def openai_adapter(spec: Spec, system: PocSpec, name: str = "poc", where: str = 
 
     served = [file_sha256(spec.path(p)) for p in system.serve or [] if (spec.root / p).is_file()]
     config = config_hash(
-        system.model_dump(mode="json", exclude=NOT_BEHAVIOUR | {"headers"}), sorted(system.headers), served
+        behaviour(system, {"headers"}), sorted(system.headers), served
     )
     return Adapter(
         name, config, call, system.timeout_s, system.concurrency, {"url": system.url}, request_of=body_of

@@ -64,7 +64,8 @@ def _one(adapter: Adapter, item: dict[str, Any], dataset: str, policy: RunPolicy
                     "timeout", f"answered after {latency:.0f} ms, over the {adapter.timeout_s:g} s timeout"
                 )
             return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item, adapter),
-                        answer.output, None, None, round(latency, 3), attempts, answer.tokens_in, answer.tokens_out)  # fmt: skip
+                        answer.output, None, None, round(latency, 3), attempts, answer.tokens_in, answer.tokens_out,
+                        raw=answer.raw)  # fmt: skip
         except CallFailed as failure:
             latency = (time.perf_counter() - started) * 1000
             if failure.transient and attempts <= policy.retries:

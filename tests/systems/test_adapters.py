@@ -74,3 +74,16 @@ def test_dig() -> None:
     assert dig(doc, "choices.0.message.content") == "x"
     with pytest.raises(KeyError):
         dig(doc, "choices.1")
+
+
+def test_what_does_not_change_answers_does_not_change_the_config(sample_project: Path) -> None:
+    """Concurrency, the timeout and fields left at their defaults (setup_cells, inputs…) re-ask nothing; a field
+    that changes what the PoC is given does."""
+    spec = load_spec(sample_project)
+    before = make_poc_adapter(spec).config
+    same = spec.model_copy(
+        update={"poc": spec.poc.model_copy(update={"concurrency": 16, "timeout_s": 5.0, "setup_cells": []})}
+    )
+    assert make_poc_adapter(same).config == before
+    other = spec.model_copy(update={"poc": spec.poc.model_copy(update={"inputs": {"text": "text"}})})
+    assert make_poc_adapter(other).config != before
