@@ -21,6 +21,7 @@ from ..inputs import read_contract
 from ..ledger import Call
 from ..spec import PocSpec, Spec
 from ..stats import percentile_with_interval, wilson
+from .display.common import p_text
 
 PRICES = Path(__file__).parent / "prices.yaml"
 CHARS_PER_TOKEN = 4  # a common rule of thumb, used only when the PoC reports no token usage
@@ -158,7 +159,7 @@ def comparison_sentence(n: int, items: str, claim: str, difference: dict[str, An
     """One sentence for the PoC against its baseline on the same items: what differs (``claim``), the paired
     difference's 95% interval (in points), the test's p-value and whether this sample can show a difference."""
     low, high = difference["low"] * 100, difference["high"] * 100
-    shown_p = "p n/a" if p_value is None else "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3g}"
+    shown_p = p_text(p_value, named=True)
     verdict = (
         "a real difference"
         if p_value is not None and p_value < 0.05

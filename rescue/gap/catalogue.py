@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -67,6 +68,13 @@ class Catalogue(_Model):
                 raise ValueError(f"{c.id}: unknown area {c.area!r}")
             if c.rule is not None and c.rule not in RULES:
                 raise ValueError(f"{c.id}: unknown rule {c.rule!r}")
+            if c.rule is not None:
+                try:  # the arguments the rule takes, and no others (a misspelt `says` would be lost silently)
+                    inspect.signature(RULES[c.rule]).bind(None, **c.args)
+                except TypeError as exc:
+                    raise ValueError(
+                        f"{c.id}: rule {c.rule} cannot take args {sorted(c.args)}: {exc}"
+                    ) from None
         for b in self.blockers:
             if b.check not in ids:
                 raise ValueError(f"blocker {b.id}: unknown check {b.check!r}")

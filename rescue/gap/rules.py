@@ -7,6 +7,7 @@ it returns ``unknown`` with ``pending`` naming the day that will produce it.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -47,17 +48,69 @@ def rule(fn: Rule) -> Rule:
 
 
 _OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
+OP_WORDS = {"<=": "≤", "<": "<", ">=": "≥", ">": ">", "==": "="}
+
+
+def _significant(value: float, digits: int, min_decimals: int = 0) -> str:
+    """``value`` rounded to ``digits`` significant digits (at least ``min_decimals`` decimals), never in
+    exponent notation."""
+    if value == 0:
+        return "0"
+    decimals = max(min_decimals, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
+
+
+def quantity(value: float, unit: str) -> str:
+    """A measured value as a reader reads it, in its unit (the ``unit`` of a catalogue check's rule).
+
+    ``ms``: ``"2,000 ms"``, ``"124 ms"``, ``"9.1 ms"``, ``"0.078 ms"``; ``eur``: ``"€1,234"``, ``"€48"``,
+    ``"€12.50"``, ``"€0.10"``, ``"€0.0031"``; ``share`` (a rate of 0–1): ``"62%"``, ``"99.5%"``; ``score``
+    (0–1): ``"0.41"``; ``count``: ``"974"``; any other unit counts that thing: ``"40,000 calls"``.
+    """
+    if unit == "ms":
+        return f"{value:,.0f} ms" if abs(value) >= 100 else f"{_significant(value, 2)} ms"
+    if unit == "eur":
+        if abs(value) >= 1000:
+            return f"€{value:,.0f}"
+        if abs(value) >= 1:
+            return f"€{value:,.2f}".removesuffix(".00")
+        shown = _significant(value, 2, min_decimals=2)
+        while shown.endswith("0") and len(shown.split(".")[1]) > 2:  # €0.01, not €0.010; €0.10 stays
+            shown = shown[:-1]
+        return f"€{shown}"
+    if unit == "share":
+        return f"{value * 100:.1f}".removesuffix(".0") + "%"
+    if unit == "score":
+        return f"{value:.2f}"
+    count = f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
+    return count if unit == "count" else f"{count} {unit}"
+
+
+def _plural(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: ``1 source``, ``3 sources``."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"
+
+
+def _says(template: str, value: float, unit: str) -> str:
+    """``template`` with ``{value}`` the quantity in its unit and ``{s}`` the plural ending it takes."""
+    return template.format(value=quantity(value, unit), s="" if value == 1 else "s")
 
 
 @rule
-def target_set(ctx: Context, targets: list[str], mode: str = "all") -> Outcome:
-    """Targets are set in the spec: all of them, or with ``mode: any`` at least one."""
+def target_set(ctx: Context, targets: dict[str, dict[str, str]], mode: str = "all") -> Outcome:
+    """Targets are set in the spec: all of them, or with ``mode: any`` at least one.
+
+    ``targets`` maps each target of ``rescue.yaml`` to how the evidence says it: ``says`` (a sentence with
+    ``{value}``) and the target's ``unit`` (see :func:`quantity`).
+    """
     values = {t: getattr(ctx.spec.targets, t) for t in targets}
     inputs = [f"rescue.yaml targets.{t}" for t in targets]
     present = [v is not None for v in values.values()]
     ok = any(present) if mode == "any" else all(present)
     if ok:
-        shown = ", ".join(f"targets.{k} = {v:g}" for k, v in values.items() if v is not None)
+        shown = ", ".join(
+            _says(targets[k]["says"], v, targets[k]["unit"]) for k, v in values.items() if v is not None
+        )
         return Outcome("pass", shown, inputs)
     missing = [f"targets.{k}" for k, v in values.items() if v is None]
     return Outcome("fail", f"not set: {(' or ' if mode == 'any' else ', ').join(missing)}", inputs)
@@ -81,8 +134,17 @@ def artifact_value(
     op: str,
     target: str | None = None,
     value: float | None = None,
+    says: str = "measured {value}",
+    says_none: str | None = None,
+    unit: str = "count",
 ) -> Outcome:
-    """Compare a number in a later day's artifact with a target from the spec (or a constant)."""
+    """Compare a number in a later day's artifact with a target from the spec (or a constant).
+
+    The evidence says what was measured in words and in its unit: ``says`` with ``{value}`` the measured
+    quantity (:func:`quantity` in ``unit``; a list counts its names) and ``{s}`` its plural ending, then
+    whether it meets the target; ``says_none`` replaces it when nothing was counted (a count of 0, no names).
+    A bound of 0 on a count (``> 0``, ``== 0``) goes without saying.
+    """
     inputs = [f"{artifact}.json {pointer}"]
     if target is not None:
         inputs.append(f"rescue.yaml targets.{target}")
@@ -93,31 +155,38 @@ def artifact_value(
         bound = value
     document = ctx.artifacts.get(artifact)
     if document is None:
-        return Outcome("unknown", f"not measured yet: day {day} writes {artifact}.json", inputs, f"day {day}")
+        return Outcome(
+            "unknown",
+            f"not measured until day {day} has run (it writes {artifact}.json)",
+            inputs,
+            f"day {day}",
+        )
     # the day ran: a value it did not measure stays unknown, but re-running Day 1 after it would not change that
     try:
         measured = _pointer(document, pointer)
     except KeyError:
         return Outcome(
-            "unknown", f"{artifact}.json has no {pointer}: day {day} measured nothing here", inputs
+            "unknown", f"day {day} ran but measured nothing here ({artifact}.json has no {pointer})", inputs
         )
     if measured is None:
         return Outcome(
-            "unknown", f"{artifact}.json {pointer} is empty: day {day} measured nothing here", inputs
+            "unknown", f"day {day} ran but measured nothing here ({artifact}.json {pointer} is empty)", inputs
         )
+    names = ""
     if isinstance(measured, list):  # a list of names (e.g. sources) compares by its length
         names = ", ".join(map(str, measured))
-        ok = _OPS[op](len(measured), bound)
-        return Outcome(
-            "pass" if ok else "fail", f"{len(measured)} found{': ' + names if names else ' (none)'}", inputs
-        )
+        measured = len(measured)
     ok = _OPS[op](measured, bound)
-    shown = f"{measured:g}" if isinstance(measured, float) else str(measured)
-    required = f"{bound:g}" if isinstance(bound, float) else str(bound)
-    verdict = "meets" if ok else "misses"
-    return Outcome(
-        "pass" if ok else "fail", f"measured {shown}: {verdict} the requirement {op} {required}", inputs
-    )
+    if measured == 0 and says_none:
+        shown = says_none
+    else:
+        shown = _says(says, measured, unit) + (f": {names}" if names else "")
+    if not (bound == 0 and op in (">", "==")):
+        verdict = "meets" if ok else "misses"
+        shown += (
+            f", {verdict} the {'target' if target else 'requirement'} {OP_WORDS[op]} {quantity(bound, unit)}"
+        )
+    return Outcome("pass" if ok else "fail", shown, inputs)
 
 
 @rule
@@ -126,10 +195,15 @@ def quality_target_met(ctx: Context) -> Outcome:
     pass-rate lower bound (prediction-powered, or from people's grades alone) against targets.min_pass_rate."""
     position = ctx.artifacts.get("eval_position")
     if position is None or position.get("task") != "generation":
-        return artifact_value(ctx, "eval_position", 4, "/scores/macro_f1/low", ">=", target="min_macro_f1")
+        return artifact_value(
+            ctx, "eval_position", 4, "/scores/macro_f1/low", ">=", target="min_macro_f1",
+            says="macro-F1 {value} at the low end of its 95% interval", unit="score",
+        )  # fmt: skip
     return artifact_value(
-        ctx, "eval_position", 4, "/target/lowest_pass_rate_low", ">=", target="min_pass_rate"
-    )
+        ctx, "eval_position", 4, "/target/lowest_pass_rate_low", ">=", target="min_pass_rate",
+        says="the weakest rubric criterion passes {value} of questions at the low end of its 95% interval",
+        unit="share",
+    )  # fmt: skip
 
 
 @rule
@@ -149,7 +223,7 @@ def contracts_valid(ctx: Context) -> Outcome:
     inputs = [c.schema_path for c in spec.integration]
     if problems:
         return Outcome("fail", "invalid contract: " + "; ".join(problems), inputs)
-    return Outcome("pass", f"{len(names)} valid JSON Schema contract(s): {', '.join(names)}", inputs)
+    return Outcome("pass", f"{_plural(len(names), 'valid JSON Schema contract')}: {', '.join(names)}", inputs)
 
 
 def _defined_functions(source: str) -> set[str]:
@@ -192,7 +266,9 @@ def personal_data_declared(ctx: Context) -> Outcome:
         return Outcome("fail", f"not stated for: {', '.join(missing)}", inputs)
     pii = [s.name for s in sources if s.contains_personal_data]
     return Outcome(
-        "pass", f"stated for all {len(sources)} sources; personal data in: {', '.join(pii) or 'none'}", inputs
+        "pass",
+        f"stated for every source ({_plural(len(sources), 'source')}); personal data in: {', '.join(pii) or 'none'}",
+        inputs,
     )
 
 
@@ -245,7 +321,9 @@ def providers_dpa(ctx: Context) -> Outcome:
         return Outcome("fail", f"no DPA with: {', '.join(without)}", inputs)
     if unknown:
         return Outcome("unknown", f"DPA status not stated for: {', '.join(unknown)}", inputs)
-    return Outcome("pass", f"DPA stated for all {len(providers)} provider(s)", inputs)
+    return Outcome(
+        "pass", f"a DPA is stated for every provider ({_plural(len(providers), 'provider')})", inputs
+    )
 
 
 # Patterns of credentials that should never sit in code. Kept conservative to avoid noise.
@@ -287,7 +365,10 @@ def no_hardcoded_secrets(ctx: Context) -> Outcome:
     if hits:
         return Outcome("fail", "credentials found in code: " + "; ".join(hits), inputs)
     return Outcome(
-        "pass", f"scanned {len(files)} file(s) for {len(_SECRET_PATTERNS)} credential patterns: none", inputs
+        "pass",
+        f"no credentials found: scanned {_plural(len(files), 'file')} for "
+        f"{len(_SECRET_PATTERNS)} kinds of credential",
+        inputs,
     )
 
 
@@ -300,7 +381,8 @@ def secrets_resolvable(ctx: Context) -> Outcome:
     missing = sorted({str(ref) for ref in refs.values() if not ref.is_set()})
     if missing:
         return Outcome("fail", f"not set in this environment: {', '.join(missing)}", inputs)
-    return Outcome("pass", f"all {len(refs)} credential reference(s) resolve (values not shown)", inputs)
+    return Outcome("pass", f"every credential the spec references is set here ({_plural(len(refs), 'reference')}; "
+                   "values not shown)", inputs)  # fmt: skip
 
 
 @rule
@@ -310,7 +392,7 @@ def sources_declared(ctx: Context) -> Outcome:
     if not sources:
         return Outcome("fail", "no production source declared: the data exists only in the demo", inputs)
     kinds = sorted({s.kind for s in sources})
-    return Outcome("pass", f"{len(sources)} source(s) declared ({', '.join(kinds)})", inputs)
+    return Outcome("pass", f"{_plural(len(sources), 'source')} declared ({', '.join(kinds)})", inputs)
 
 
 @rule
@@ -328,7 +410,9 @@ def sources_owned(ctx: Context) -> Outcome:
         if no_evidence:
             parts.append(f"owner without evidence: {', '.join(no_evidence)}")
         return Outcome("fail", "; ".join(parts), inputs)
-    return Outcome("pass", f"all {len(sources)} sources have an owner with evidence", inputs)
+    return Outcome(
+        "pass", f"every source has an owner, with evidence ({_plural(len(sources), 'source')})", inputs
+    )
 
 
 @rule
@@ -350,11 +434,11 @@ def labeled_production_set(ctx: Context, min_rows: int, min_ratio_to_demo: float
         inputs.append(spec.eval.demo_examples)
         n_demo = len(demo.frame)
     ratio = n / n_demo if n_demo else float("inf")
-    shown = f"{n} labeled production items vs {n_demo} demo examples"
+    shown = f"{_plural(n, 'labeled production item')} vs {_plural(n_demo, 'demo example')}"
     origin_column = next((c for c in ("label_origin", "reference_origin") if c in frame.columns), None)
     if origin_column:
         origins = frame[origin_column].replace("", "unstated").value_counts()
-        shown += " (label origin: " + ", ".join(f"{k} {v}" for k, v in origins.items()) + ")"
+        shown += " (labels from " + ", ".join(f"{k}: {v:,}" for k, v in origins.items()) + ")"
     if n >= min_rows and ratio >= min_ratio_to_demo:
         return Outcome("pass", shown, inputs)
     return Outcome(

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import html
+import re
+from datetime import date
+from functools import cache
 from typing import Any
 
 import pandas as pd
 
-from ..tables import html_table
+from ..gap import load_catalogue
+from ..gap.rules import quantity
+from ..tables import html_table, table
 
 VERDICT_COLOURS = {"applies": "#f8d4d4", "does not apply": "#d8f0d8", "unknown": "#e8e8e8"}
 MISSING_DAYS = {"data_picture": "Day 2", "eval_set": "Day 3", "eval_position": "Day 4"}
@@ -19,17 +24,30 @@ BADGE_COLOURS = {"no-go": "#b3261e", "conditional": "#8a5300", "go": "#1e6b34"}
 
 
 def decision_badge(readout: dict[str, Any]) -> Any:
-    """The decision as a badge, the largest thing on the page (its words come from rescue, never from data)."""
+    """The decision as a badge, the largest thing on the page (its words come from rescue, never from data).
+
+    The inline style is for JupyterLab, which has no rescue style sheet; the class lets the pages' sheet
+    (``templates/rescue.css``) style it on screen and in print, and the border keeps it visible in grey print.
+    """
     from IPython.display import HTML
 
     decision = readout["decision"]
     style = (f"display:inline-block;background:{BADGE_COLOURS[decision]};color:#fff;font-size:30px;"
-             "font-weight:700;letter-spacing:.04em;padding:.25em .7em;border-radius:6px;margin:.2em 0 .4em")  # fmt: skip
-    return HTML(f'<p role="status" aria-label="decision" style="{style}">{DECISIONS[decision]}</p>')
+             "font-weight:700;letter-spacing:.04em;padding:.25em .7em;border-radius:6px;margin:.2em 0 .4em;"
+             "border:3px solid #1f2328")  # fmt: skip
+    return HTML(
+        f'<p role="status" aria-label="decision" class="rescue-badge {decision}" style="{style}">'
+        f"{DECISIONS[decision]}</p>"
+    )
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def decision_markdown(readout: dict[str, Any]) -> str:
-    """Why the decision, the stall reasons that apply and the size of the rebuild (deterministic: nbval checks it)."""
+    """Why the decision (each blocker in one sentence), the stall reasons that apply and the size of the
+    rebuild (deterministic: nbval checks it)."""
     lines = []
     missing = readout.get("evidence_missing") or []
     if missing:
@@ -38,7 +56,7 @@ def decision_markdown(readout: dict[str, Any]) -> str:
             f"**Built without the evidence of {names}**: the stall reasons resting on it stay unknown.",
             "",
         ]
-    lines += [f"- {html.escape(b)}" for b in readout["because"]]
+    lines += [f"- {html.escape(_sentence(_titled(b)))}" for b in readout["because"]]
     applying = [d["title"] for d in readout["diagnosis"] if d["verdict"] == "applies"]
     lines += [
         "",
@@ -54,13 +72,28 @@ def decision_markdown(readout: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@cache
+def check_titles() -> dict[str, str]:
+    """Each catalogue check's title by its id: what a reader sees instead of the id."""
+    return {c.id: c.title for c in load_catalogue().checks}
+
+
+_CHECK_ID = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
+
+
+def _titled(text: str) -> str:
+    """``text`` with every check id in it (``eval.baseline_on_production``) written as the check's title."""
+    titles = check_titles()
+    return _CHECK_ID.sub(lambda m: titles.get(m.group(0), m.group(0)), text)
+
+
 def diagnosis_table(readout: dict[str, Any]):
     frame = pd.DataFrame(
         [
             {
                 "Stall reason": d["title"],
                 "Verdict": d["verdict"],
-                "Evidence": " · ".join(d["evidence"]),
+                "Evidence": " · ".join(_titled(e) for e in d["evidence"]),
                 "From": ", ".join(d["from"]),
             }
             for d in readout["diagnosis"]
@@ -74,11 +107,11 @@ def summaries_markdown(readout: dict[str, Any]) -> str:
     s = readout["summaries"]
     lines = []
     if g := s.get("production_gap"):
-        lines.append(f"- **Production gap**: {g['verdict']}, headline {g['headline_score']:.2f} (weakest: {', '.join(g['weakest_areas'])}); "
+        lines.append(f"- **Production gap**: {g['verdict']}, headline {g['headline_score']:.2f} (weakest: {', '.join(_area(a) for a in g['weakest_areas'])}); "
                      f"{g['counts']['pass']} computed, {g['counts']['attested']} attested, {g['counts']['fail']} failing, {g['counts']['unknown']} unknown.")  # fmt: skip
     if d := s.get("data_picture"):
         lines.append(f"- **Data picture**: {d['reachable']} of {d['sources']} sources read ({d['rows']:,} rows); unowned: {', '.join(d['unowned']) or 'none'}; "
-                     f"personal data in: {', '.join(d['personal_data_in']) or 'none'}; worst read p95 {d['worst_read_p95_ms']} ms.")  # fmt: skip
+                     f"personal data in: {', '.join(d['personal_data_in']) or 'none'}; slowest read p95 {_ms(d['worst_read_p95_ms'])}.")  # fmt: skip
     if e := s.get("eval_set"):
         origin = ", ".join(f"{k} ({v})" for k, v in e["label_origin"].items()) or "none yet"
         agreement = (
@@ -88,10 +121,14 @@ def summaries_markdown(readout: dict[str, Any]) -> str:
             f"- **Eval set**: {e['labeled']} of {e['sampled']} sampled items labeled ({origin}); agreement {agreement}."
         )
     if p := s.get("eval_position"):
-        cost = f", {p['cost_per_month_eur']:,.0f} EUR a month" if p["cost_per_month_eur"] is not None else ""
+        cost = (
+            f", {quantity(p['cost_per_month_eur'], 'eur')} a month"
+            if p["cost_per_month_eur"] is not None
+            else ""
+        )
         if p.get("task") == "generation":
             lines.append(
-                f"- **Eval position**: {'; '.join(_generation_parts(p))}; p95 {p['latency_p95_ms']} ms{cost}."
+                f"- **Eval position**: {'; '.join(_generation_parts(p))}; p95 latency {_ms(p['latency_p95_ms'])}{cost}."
             )
         else:
             demo = f"{p['demo_accuracy']['value']:.0%} on the demo vs " if p.get("demo_accuracy") else ""
@@ -101,10 +138,18 @@ def summaries_markdown(readout: dict[str, Any]) -> str:
                 else ""
             )
             lines.append(f"- **Eval position**: {demo}{p['accuracy']['value']:.0%} accuracy on {p['n']} production items "
-                         f"(macro-F1 {p['macro_f1']['value']:.2f}); p95 {p['latency_p95_ms']} ms{cost}{contract}.")  # fmt: skip
+                         f"(macro-F1 {p['macro_f1']['value']:.2f}); p95 latency {_ms(p['latency_p95_ms'])}{cost}{contract}.")  # fmt: skip
         if p.get("baseline"):
             lines.append(f"  {p['baseline']}")
     return "\n".join(lines) or "_No artifacts yet._"
+
+
+def _area(area_id: str) -> str:
+    return load_catalogue().areas.get(area_id, area_id)
+
+
+def _ms(value: float | None) -> str:
+    return "not measured" if value is None else quantity(value, "ms")
 
 
 def _generation_parts(p: dict[str, Any]) -> list[str]:
@@ -136,13 +181,50 @@ def top_gaps_table(readout: dict[str, Any]):
     return html_table(frame.drop(columns=["check"]) if len(frame) else frame, uuid="gaps")
 
 
+def _dates(week: dict[str, Any]) -> str:
+    """A plan week's dates as a reader says them: ``Mon 30 Nov – Fri 4 Dec 2026``."""
+    starts, ends = date.fromisoformat(week["starts"]), date.fromisoformat(week["ends"])
+    first = f"{starts:%a} {starts.day} {starts:%b}" + (f" {starts.year}" if starts.year != ends.year else "")
+    return f"{first} – {ends:%a} {ends.day} {ends:%b %Y}"
+
+
 def plan_frame(readout: dict[str, Any]) -> pd.DataFrame:
-    """The rebuild plan, one row per work item; each week's dates are written once, on its first row."""
-    rows = [{"Week": f"{w['week']} ({w['starts']} – {w['ends']})" if n == 0 else "", "Work": i["work"], "Who": i["role"],
-             "Closes": i["check"]} for w in readout["plan"] for n, i in enumerate(w["items"])]  # fmt: skip
+    """The rebuild plan, one row per work item with the check it closes (by title); each week's dates are
+    written once, on its first row."""
+    titles = check_titles()
+    rows = [{"Week": f"Week {w['week']}: {_dates(w)}" if n == 0 else "", "Work": i["work"], "Who": i["role"],
+             "Closes": titles.get(i["check"], i["check"])} for w in readout["plan"] for n, i in enumerate(w["items"])]  # fmt: skip
     return pd.DataFrame(rows, columns=["Week", "Work", "Who", "Closes"])
 
 
-def plan_table(readout: dict[str, Any]):
-    """The rebuild plan as the page shows it."""
-    return html_table(plan_frame(readout), uuid="plan")
+def week_summary(week: dict[str, Any]) -> str:
+    """One line for a plan week: its number and dates, how much work of which severity, and who does it."""
+    items = week["items"]
+    severities = [s for s in ("blocker", "high", "medium", "low") if any(i["severity"] == s for i in items)]
+    counts = {s: sum(i["severity"] == s for i in items) for s in severities}
+    counted = ", ".join(f"{n} {s}{'s' if s == 'blocker' and n > 1 else ''}" for s, n in counts.items())
+    roles = list(dict.fromkeys(i["role"] for i in items))
+    noun = "item" if len(items) == 1 else "items"
+    return f"Week {week['week']}, {_dates(week)} — {len(items)} work {noun} ({counted}); {'; '.join(roles)}"
+
+
+def plan_html(readout: dict[str, Any]) -> str:
+    """The rebuild plan as HTML: a ``<details>`` per week whose summary line gives its dates, its work by
+    severity and its roles; the first week open, the later ones folded. Every value is escaped."""
+    titles = check_titles()
+    parts = []
+    for n, week in enumerate(readout["plan"]):
+        frame = pd.DataFrame([{"Work": i["work"], "Who": i["role"], "Severity": i["severity"],
+                               "Closes": titles.get(i["check"], i["check"])} for i in week["items"]],
+                             columns=["Work", "Who", "Severity", "Closes"])  # fmt: skip
+        rows = table(frame, uuid=f"plan{n}", left=True).to_html()
+        parts.append(f"<details{' open' if n == 0 else ''}><summary>{html.escape(week_summary(week))}</summary>"
+                     f"{rows}</details>")  # fmt: skip
+    return "\n".join(parts) or "<p>Nothing open: no rebuild needed.</p>"
+
+
+def plan_table(readout: dict[str, Any]) -> Any:
+    """The rebuild plan as the page shows it (:func:`plan_html`), an IPython ``HTML`` object."""
+    from IPython.display import HTML
+
+    return HTML(plan_html(readout))

@@ -106,8 +106,6 @@ def http_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
             usage = dig(document, poc.usage_path) if poc.usage_path else None
         return Answer(parse_output(output), *token_usage(usage))
 
-    config = config_hash(
-        behaviour(poc, {"headers"}), sorted(poc.headers)
-    )
+    config = config_hash(behaviour(poc, {"headers"}), sorted(poc.headers))
     return Adapter(name, config, call, poc.timeout_s, poc.concurrency, {"url": poc.url},
                    request_of=lambda item: render_template(template, item))  # fmt: skip

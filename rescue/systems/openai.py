@@ -52,9 +52,7 @@ def openai_adapter(spec: Spec, system: PocSpec, name: str = "poc", where: str = 
         return Answer(output, *token_usage(document.get("usage") if isinstance(document, dict) else None))
 
     served = [file_sha256(spec.path(p)) for p in system.serve or [] if (spec.root / p).is_file()]
-    config = config_hash(
-        behaviour(system, {"headers"}), sorted(system.headers), served
-    )
+    config = config_hash(behaviour(system, {"headers"}), sorted(system.headers), served)
     return Adapter(
         name, config, call, system.timeout_s, system.concurrency, {"url": system.url}, request_of=body_of
     )

@@ -22,7 +22,12 @@ from tests.conftest import REPO, copy_sample
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +81,10 @@ def test_the_home_page_links_every_day_and_every_page_says_what_it_is(week: Path
     links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     targets = {link.split("#")[0] for link in links}
     # each day's page and artifact, the PDF, the audit log: all linked, all there
-    expected = {f"{d.artifact}.{ext}" for d in DAYS for ext in ("html", "json")} | {"readout.pdf", "audit-log.jsonl"}
+    expected = {f"{d.artifact}.{ext}" for d in DAYS for ext in ("html", "json")} | {
+        "readout.pdf",
+        "audit-log.jsonl",
+    }
     assert expected <= {_local(t).name for t in targets}
     seen: set[str] = set()
     queue = sorted(targets)
@@ -91,9 +99,13 @@ def test_the_home_page_links_every_day_and_every_page_says_what_it_is(week: Path
             header = page.locator(".rescue-header")
             text = header.inner_text()
             assert "pharma-feedback-triage" in text and f"rescue {__version__}" in text, url
-            assert re.search(r"spec sha256 [0-9a-f]{12}", text) and re.search(r"audit of \d{4}-\d{2}-\d{2}", text)
+            assert re.search(r"spec sha256 [0-9a-f]{12}", text) and re.search(
+                r"audit of \d{4}-\d{2}-\d{2}", text
+            )
             assert header.locator("a", has_text="Home").count() == 1, url
-            page_links = page.eval_on_selector_all("header a[href]", "els => els.map(e => e.href.split('#')[0])")
+            page_links = page.eval_on_selector_all(
+                "header a[href]", "els => els.map(e => e.href.split('#')[0])"
+            )
             queue += [u for u in page_links if u not in seen]
     assert {_local(u).name for u in seen} >= {f"{d.artifact}.html" for d in DAYS} | {"index.html"}
 

@@ -19,7 +19,9 @@ def test_a_real_model_is_priced_from_the_database_in_eur_and_says_so() -> None:
 
     price = lookup("gpt-4o-mini")
     assert price is not None and price.provider == "OpenAI"
-    usd = calc_price(Usage(input_tokens=1_000_000, output_tokens=1_000_000), model_ref="gpt-4o-mini").total_price
+    usd = calc_price(
+        Usage(input_tokens=1_000_000, output_tokens=1_000_000), model_ref="gpt-4o-mini"
+    ).total_price
     rate = price_table()["usd_to_eur"]["rate"]
     assert price.input_per_mtok + price.output_per_mtok == pytest.approx(float(usd) * rate)
     assert "genai-prices" in price.source and f"{rate:g} EUR per USD" in price.source

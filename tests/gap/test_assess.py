@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -282,3 +283,99 @@ def test_a_value_the_later_day_did_not_measure_is_not_pending_on_it(
     # Day 4 ran: the gap page no longer asks for a re-run after it (Day 2 did not run here: that one stays)
     assert not [c["id"] for c in report["checks"] if c["pending"] == "day 4"]
     assert "wait for evidence from day 2;" in summary_markdown(report)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (2000, "ms", "2,000 ms"), (124.3, "ms", "124 ms"), (9.1, "ms", "9.1 ms"), (0.078, "ms", "0.078 ms"),
+        (0.0031, "eur", "€0.0031"), (0.000501, "eur", "€0.0005"), (0.01, "eur", "€0.01"), (0.1, "eur", "€0.10"),
+        (12.5, "eur", "€12.50"), (48.0, "eur", "€48"), (1234.4, "eur", "€1,234"), (0.62, "share", "62%"), (0.995, "share", "99.5%"),
+        (0.4081, "score", "0.41"), (974, "count", "974"), (40000, "calls", "40,000 calls"),
+    ],
+)  # fmt: skip
+def test_quantities_read_in_their_unit(value, unit, shown) -> None:
+    from rescue.gap.rules import quantity
+
+    assert quantity(value, unit) == shown
+
+
+def _evidence(sample_project: Path, check_id: str, **artifacts) -> str:
+    from rescue.gap.rules import RULES
+
+    check = load_catalogue().check(check_id)
+    ctx = Context(spec=load_spec(sample_project), artifacts=artifacts)
+    return RULES[check.rule](ctx, **check.args).evidence
+
+
+@pytest.mark.parametrize(
+    ("check", "artifacts", "sentence"),
+    [
+        ("latency.meets_target", {"eval_position": {"latency": {"p95_ms": 124.3}}},
+         "p95 latency of live calls 124 ms, meets the target ≤ 2,000 ms"),
+        ("latency.meets_target", {"eval_position": {"latency": {"p95_ms": 2400.0}}},
+         "p95 latency of live calls 2,400 ms, misses the target ≤ 2,000 ms"),
+        ("cost.meets_target", {"eval_position": {"cost": {"per_call_eur": 0.0031}}},
+         "cost €0.0031 per call, meets the target ≤ €0.01"),
+        ("eval.baseline_on_production", {"eval_position": {"comparison": {"n_paired": 974}}},
+         "compared with the baseline on 974 production items"),
+        ("eval.baseline_on_production", {"eval_position": {"comparison": {"n_paired": 0}}},
+         "not compared with a baseline on any production item"),
+        ("integration.output_conforms", {"eval_position": {"contract": {"valid_rate": 0.62}}},
+         "62% of the PoC's outputs fit the contract, misses the requirement ≥ 99%"),
+        ("eval.meets_quality_target", {"eval_position": {"scores": {"macro_f1": {"low": 0.4081}}}},
+         "macro-F1 0.41 at the low end of its 95% interval, misses the target ≥ 0.80"),
+        ("eval.slices_checked", {"eval_position": {"slices": {"count": 1}}}, "1 slice checked"),
+        ("compliance.personal_data_as_declared",
+         {"data_picture": {"summary": {"personal_data_undeclared_in": ["web-form"]}}},
+         "personal data found in 1 source declared free of it: web-form"),
+        ("latency.target_set", {}, "p95 latency target 2,000 ms"),
+        ("cost.target_set", {}, "cost target €0.01 per call, monthly volume 40,000 calls"),
+        ("eval.quality_target_set", {}, "macro-F1 target 0.80"),
+    ],
+)  # fmt: skip
+def test_evidence_says_what_was_measured_in_words_and_units(
+    sample_project: Path, check, artifacts, sentence
+) -> None:
+    assert _evidence(sample_project, check, **artifacts) == sentence
+
+
+def test_no_evidence_shows_a_check_id_or_a_bare_number(sample_project: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    for name in ("data_picture", "eval_position"):  # the later days' artifacts of a run of the week
+        shutil.copy(FIXTURES / "artifacts" / "pharma-feedback" / f"{name}.json", tmp_path)
+    ids = [c.id for c in load_catalogue().checks]
+    report = assess_gap(load_spec(sample_project), tmp_path)
+    assert sum(c["evidence_kind"] == "computed" and c["status"] != "unknown" for c in report["checks"]) >= 20
+    for c in report["checks"]:
+        assert not [i for i in ids if i in c["evidence"]], c["evidence"]
+        assert not re.search(r"measured [\d.]+|requirement (<=|>=)|\(s\)", c["evidence"]), c["evidence"]
+    evidence = {c["id"]: c["evidence"] for c in report["checks"]}
+    assert evidence["latency.meets_target"].endswith(" ms, meets the target ≤ 2,000 ms")
+    assert evidence["cost.meets_target"].startswith("cost €")
+
+
+def test_every_measured_check_says_its_quantity_and_unit() -> None:
+    from rescue.gap.rules import quantity
+
+    for c in load_catalogue().checks:
+        if c.rule == "artifact_value":
+            assert "{value}" in c.args["says"] and c.args["unit"], c.id
+            assert quantity(1, c.args["unit"]), c.id
+        if c.rule == "target_set":
+            assert all("{value}" in t["says"] and t["unit"] for t in c.args["targets"].values()), c.id
+
+
+def test_a_catalogue_rule_argument_the_rule_does_not_take_is_refused(tmp_path: Path) -> None:
+    from rescue.gap.catalogue import CATALOGUE
+
+    data = yaml.safe_load(CATALOGUE.read_text())
+    check = next(c for c in data["checks"] if c["rule"] == "artifact_value" if "rule" in c)
+    check["args"]["sayz"] = check["args"].pop("says")
+    bad = tmp_path / "catalogue.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(SpecError, match="sayz"):
+        load_catalogue(bad)

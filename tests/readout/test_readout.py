@@ -172,15 +172,63 @@ def test_the_decision_is_a_badge_a_manager_finds_first(week_out) -> None:
     readout = build_readout(load_spec(project), out, as_of=date(2026, 11, 25))
     badge = show.decision_badge(readout).data
     assert ">NO-GO</p>" in badge and "background:#b3261e" in badge and "font-size:30px" in badge
-    assert not show.decision_markdown(readout).startswith("###")  # the badge carries the decision, once
+    assert 'class="rescue-badge no-go"' in badge  # the pages' style sheet styles it on screen and in print
+    assert "border:3px solid" in badge  # it survives grey print
+    text = show.decision_markdown(readout)
+    assert not text.startswith("###")  # the badge carries the decision, once
+    blockers = [line for line in text.splitlines() if line.startswith("- ")]
+    assert blockers == [f"- {b}." for b in readout["because"]]  # the blockers follow, one sentence each
+    assert len(blockers) == 2 and blockers[0].startswith("- No named production owner on the customer team: ")
 
 
-def test_the_plan_writes_each_weeks_dates_once(week_out) -> None:
+def _ids_in(text: str) -> list[str]:
+    from rescue.gap import load_catalogue
+
+    return [c.id for c in load_catalogue().checks if c.id in text]
+
+
+def test_the_readout_says_checks_by_their_titles(week_out) -> None:
+    from rescue.readout import display as show
+
+    project, out = week_out
+    readout = build_readout(load_spec(project), out, as_of=date(2026, 11, 25))
+    assert any(_ids_in(" ".join(d["evidence"])) for d in readout["diagnosis"])  # readout.json keeps the ids
+    shown = [show.diagnosis_table(readout).data, show.decision_markdown(readout), show.top_gaps_table(readout).data,
+             show.plan_table(readout).data, show.summaries_markdown(readout)]  # fmt: skip
+    assert _ids_in(" ".join(shown)) == []
+    harness = show.diagnosis_table(readout).data
+    assert "The PoC is compared with a simple baseline on the same production items: pass — compared with the " \
+           "baseline on 974 production items" in harness  # fmt: skip
+    assert "p95 latency" in show.summaries_markdown(readout) and " ms" in show.summaries_markdown(readout)
+
+
+def test_the_plan_is_grouped_by_week_with_its_dates_once_and_later_weeks_folded(week_out) -> None:
     from rescue.readout import display as show
 
     project, out = week_out
     readout = build_readout(load_spec(project), out, as_of=date(2026, 11, 25))
     frame = show.plan_frame(readout)
     dated = [w for w in frame["Week"] if w]
-    assert len(dated) == len(readout["plan"]) and dated[0] == "1 (2026-11-30 – 2026-12-04)"
+    assert len(dated) == len(readout["plan"]) and dated[0] == "Week 1: Mon 30 Nov – Fri 4 Dec 2026"
     assert len(frame) == sum(len(w["items"]) for w in readout["plan"])
+    page = show.plan_table(readout).data
+    weeks = page.split("<details")[1:]
+    assert len(weeks) == len(readout["plan"])
+    assert weeks[0].startswith(" open><summary>Week 1, Mon 30 Nov – Fri 4 Dec 2026 — ")
+    assert all(w.startswith("><summary>") for w in weeks[1:])  # folded: the summary line says enough
+    first = readout["plan"][0]
+    assert f"{len(first['items'])} work items (" in weeks[0] and "blocker" in weeks[0].split("</summary>")[0]
+    for week, html in zip(readout["plan"], weeks, strict=True):
+        assert html.count("<tr>") == len(week["items"]) + 1
+    assert "Mon 28 Dec 2026 – Fri 1 Jan 2027" in page  # a week across the new year names both years
+    assert "<p>Nothing open" in show.plan_table({"plan": []}).data
+
+
+def test_the_plan_escapes_what_it_shows(week_out) -> None:
+    from rescue.readout import display as show
+
+    project, out = week_out
+    readout = build_readout(load_spec(project), out, as_of=date(2026, 11, 25))
+    readout["plan"][0]["items"][0] |= {"work": "<script>x()</script>", "role": "<b>r</b>"}
+    page = show.plan_table(readout).data
+    assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;r&lt;/b&gt;" in page

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ... import tables
+from ...gap.rules import quantity
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,15 @@ def num(iv: dict[str, Any] | None, digits: int = 2) -> str:
     return f"{iv['value']:.{digits}f} (95% CI {iv['low']:.{digits}f}–{iv['high']:.{digits}f})"
 
 
-def p_text(p: float) -> str:
-    """A p-value as a reader needs it: three significant digits, or "< 0.001"."""
-    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+def p_text(p: float | None, named: bool = False) -> str:
+    """A p-value as a reader needs it: two significant digits (``0.013``, ``0.70``), or ``< 0.001``; ``named``
+    writes it as in a sentence (``p = 0.013``, ``p < 0.001``). The one p-value format of every page."""
+    if p is None:
+        return "p n/a" if named else "n/a"
+    shown = "< 0.001" if p < 0.001 else f"{p:#.2g}".rstrip(".")
+    if not named:
+        return shown
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
 
 
 def errors_line(pos: dict[str, Any], how_scored: str) -> str:
@@ -62,18 +69,19 @@ def operations_lines(pos: dict[str, Any]) -> list[str]:
     lines = []
     lat = pos["latency"]
     if lat["p95_ms"] is not None:
-        target = f" against a target of {lat['target_p95_ms']:g} ms" if lat["target_p95_ms"] else ""
-        lines.append(
-            f"- Latency of live calls: p50 {lat['p50']['value']:.3g} ms, p95 {lat['p95_ms']:.3g} ms{target}."
+        target = (
+            f" against a target of {quantity(lat['target_p95_ms'], 'ms')}" if lat["target_p95_ms"] else ""
         )
+        lines.append(f"- Latency of live calls: p50 {quantity(lat['p50']['value'], 'ms')}, "
+                     f"p95 {quantity(lat['p95_ms'], 'ms')}{target}.")  # fmt: skip
     c = pos["cost"]
     if c["per_call_eur"] is not None:
         month = (
-            f", {c['per_month_eur']:,.0f} EUR a month at {c['monthly_volume']:,} calls"
+            f", {quantity(c['per_month_eur'], 'eur')} a month at {quantity(c['monthly_volume'], 'calls')}"
             if c["per_month_eur"] is not None
             else ""
         )
-        lines.append(f"- Cost: {c['per_call_eur']:.5f} EUR a call{month} ({c['basis']}).")
+        lines.append(f"- Cost: {quantity(c['per_call_eur'], 'eur')} a call{month} ({c['basis']}).")
     else:
         lines.append(f"- Cost: {c['basis']}.")
     if pos["contract"]:
