@@ -66,7 +66,7 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
     checks = [c for c in (_check(gap, i) for i in needed) if c]
     if checks:
         failing = [c for c in checks if c["status"] == "fail"]
-        ev = [f"{c['id']}: {c['status']} — {c['evidence']}" for c in checks]
+        ev = [f"{c.get('title') or c['id']}: {c['status']} — {c['evidence']}" for c in checks]
         out.append(_verdict("no_eval_harness", _from_checks(checks, failing), ev, ["gap.json"]))
     else:
         out.append(_verdict("no_eval_harness", "unknown", ["no production gap yet (Day 1)"], []))
@@ -76,7 +76,7 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
     if checks:
         failing = [c for c in checks if c["status"] == "fail"]
         out.append(_verdict("no_latency_cost_target", _from_checks(checks, failing),
-                            [f"{c['id']}: {c['evidence']}" for c in checks], ["gap.json"]))  # fmt: skip
+                            [f"{c.get('title') or c['id']}: {c['evidence']}" for c in checks], ["gap.json"]))  # fmt: skip
     else:
         out.append(_verdict("no_latency_cost_target", "unknown", ["no production gap yet (Day 1)"], []))
 
@@ -114,7 +114,7 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
     contract = (position or {}).get("contract")
     if checks:
         failing = [c for c in checks if c["status"] == "fail"]
-        ev = [f"{c['id']}: {c['status']} — {c['evidence']}" for c in checks]
+        ev = [f"{c.get('title') or c['id']}: {c['status']} — {c['evidence']}" for c in checks]
         if contract and contract.get("valid_rate") is not None:
             ev.append(f"{contract['valid_rate']:.0%} of PoC outputs validate against the downstream contract")
         cited = ["gap.json", "eval_position.json"] if position else ["gap.json"]
@@ -137,7 +137,7 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
             if c["status"] == "fail" or (c["id"] == "compliance.dpia" and c["status"] == "unknown")
         ]
         out.append(_verdict("compliance_deferred", _from_checks(checks, failing),
-                            [f"{c['id']}: {c['status']} — {c['evidence']}" for c in checks], ["gap.json"]))  # fmt: skip
+                            [f"{c.get('title') or c['id']}: {c['status']} — {c['evidence']}" for c in checks], ["gap.json"]))  # fmt: skip
     else:
         out.append(_verdict("compliance_deferred", "unknown", ["no production gap yet (Day 1)"], []))
 
