@@ -106,6 +106,37 @@ def test_week_on_the_sample_project_with_a_planted_secret(
     # the audit never writes to a source
     assert _hashes(sample_project / "sources") == sources_before
     json.loads((out / "gap.json").read_text())
+    _pages_say_what_they_are(out, "pharma-feedback-triage")
+
+
+def _text(page: Path) -> str:
+    html = re.sub(r"<style.*?</style>", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _pages_say_what_they_are(out: Path, project: str) -> None:
+    """Every page opens with its title block and links home; the decision is a badge; numbers carry units."""
+    from rescue import __version__
+    from rescue.gap import load_catalogue
+
+    pages = sorted(out.glob("*.html"))
+    assert {p.name for p in pages} == {f"{d.artifact}.html" for d in DAYS} | {"index.html"}
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        header = html[html.index('<header class="rescue-header">') :].split("</header>", 1)[0]
+        assert project in header and f"rescue {__version__}" in header, page.name
+        assert re.search(r"spec sha256 [0-9a-f]{12}", header) and re.search(
+            r"audit of \d{4}-\d{2}-\d{2}", header
+        )
+        assert 'href="index.html"' in header, page.name
+        ids = [c.id for c in load_catalogue().checks if c.id in _text(page)]
+        assert ids == [], (page.name, ids)  # checks by their titles, never their ids
+    for name in ("index.html", "readout.html"):
+        assert re.search(r'class="rescue-badge (no-go|conditional|go)"', (out / name).read_text()), name
+    for name in ("gap.html", "eval_position.html", "readout.html"):
+        text = _text(out / name)
+        assert re.search(r"\d ms\b", text) and "€" in text, name  # latency in ms, cost in EUR
+        assert not re.search(r"measured \d|meets the requirement [<>]=? \d|p = 0\.\d{3,}", text), name
 
 
 RAG_KEY = "sk-e2e-Pl4nted-rag-9c41"
@@ -132,6 +163,7 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
     crit = {c["name"]: c for c in g["rubric"]}
     assert crit["grounded"]["withheld_because"] and crit["answers_question"]["calibrated"]
     assert crit["faithful"]["calibrated"]  # faithfulness to the retrieved context, by the calibrated judge
+    _pages_say_what_they_are(out, "drug-answers")
     html = (out / "eval_position.html").read_text()
     assert "judge-only score withheld" in html and "prediction-powered inference" in html
     # derived grades are never passed off as human
