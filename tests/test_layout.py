@@ -35,6 +35,7 @@ RANKS: dict[str, float] = {
             "artifacts",
             "auditlog",
             "render",
+            "units",
             "pdf",
             "params",
             "charts",

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from ..gap import load_catalogue
-from ..gap.rules import quantity
 from ..tables import html_table, table
+from ..units import quantity
 
 VERDICT_COLOURS = {"applies": "#f8d4d4", "does not apply": "#d8f0d8", "unknown": "#e8e8e8"}
 MISSING_DAYS = {"data_picture": "Day 2", "eval_set": "Day 3", "eval_position": "Day 4"}

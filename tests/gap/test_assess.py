@@ -285,21 +285,6 @@ def test_a_value_the_later_day_did_not_measure_is_not_pending_on_it(
     assert "wait for evidence from day 2;" in summary_markdown(report)
 
 
-@pytest.mark.parametrize(
-    ("value", "unit", "shown"),
-    [
-        (2000, "ms", "2,000 ms"), (124.3, "ms", "124 ms"), (9.1, "ms", "9.1 ms"), (0.078, "ms", "0.078 ms"),
-        (0.0031, "eur", "€0.0031"), (0.000501, "eur", "€0.0005"), (0.01, "eur", "€0.01"), (0.1, "eur", "€0.10"),
-        (12.5, "eur", "€12.50"), (48.0, "eur", "€48"), (1234.4, "eur", "€1,234"), (0.62, "share", "62%"), (0.995, "share", "99.5%"),
-        (0.4081, "score", "0.41"), (974, "count", "974"), (40000, "calls", "40,000 calls"),
-    ],
-)  # fmt: skip
-def test_quantities_read_in_their_unit(value, unit, shown) -> None:
-    from rescue.gap.rules import quantity
-
-    assert quantity(value, unit) == shown
-
-
 def _evidence(sample_project: Path, check_id: str, **artifacts) -> str:
     from rescue.gap.rules import RULES
 
@@ -359,7 +344,7 @@ def test_no_evidence_shows_a_check_id_or_a_bare_number(sample_project: Path, tmp
 
 
 def test_every_measured_check_says_its_quantity_and_unit() -> None:
-    from rescue.gap.rules import quantity
+    from rescue.units import quantity
 
     for c in load_catalogue().checks:
         if c.rule == "artifact_value":

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ... import tables
-from ...gap.rules import quantity
+from ...units import quantity
 
 
 @dataclass(frozen=True)

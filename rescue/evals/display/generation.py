@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...units import quantity
 from .common import (
     Section,
     draw_matrix,
@@ -86,18 +87,18 @@ def operations_markdown(pos: dict[str, Any]) -> str:
     """Latency, cost, the contract, the judge's own cost and the retrieval's time budget."""
     lines = operations_lines(pos)
     jc = pos["generation"]["judge_cost"]
-    cost = f"{jc['total_eur']:.4f} EUR" if jc["total_eur"] is not None else "cost unknown"
+    cost = quantity(jc["total_eur"], "eur") if jc["total_eur"] is not None else "cost unknown"
     lines.append(f"- Judge: {jc['calls']} calls, {jc['tokens_in']:,} tokens in / {jc['tokens_out']:,} out, {cost} "
                  f"({jc['basis']}) — counted apart from the PoC's cost.")  # fmt: skip
     b = (pos["generation"]["retrieval"] or {}).get("budget")
     if b:
         share = (
-            f" — {b['share_of_target']:.1%} of the {b['target_p95_ms']:g} ms p95 target"
+            f" — {b['share_of_target']:.1%} of the {quantity(b['target_p95_ms'], 'ms')} p95 target"
             if b["share_of_target"] is not None
             else ""
         )
-        lines.append(f"- Retrieval budget: a point lookup in `{b['source']}` takes {b['point_lookup_p95_ms']:g} ms at p95 "
-                     f"(Day 2 probes); fetching {b['k']} documents one by one ≈ {b['sequential_fetch_ms']:g} ms{share}.")  # fmt: skip
+        lines.append(f"- Retrieval budget: a point lookup in `{b['source']}` takes {quantity(b['point_lookup_p95_ms'], 'ms')} at p95 "
+                     f"(Day 2 probes); fetching {b['k']} documents one by one ≈ {quantity(b['sequential_fetch_ms'], 'ms')}{share}.")  # fmt: skip
     return "\n".join(lines)
 
 
