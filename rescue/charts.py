@@ -12,7 +12,8 @@ from typing import Any
 
 
 def caption_of(fig: Any) -> str:
-    """The figure's own words: its title(s), each axis' label and the legend's entries, in reading order."""
+    """The figure's own words: its title(s), each axis' label, a few notes written on it and the legend's entries,
+    in reading order."""
     parts: list[str] = []
     if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
         parts.append(fig._suptitle.get_text())
@@ -25,6 +26,9 @@ def caption_of(fig: Any) -> str:
         for axis, name in ((ax.get_xlabel(), "x axis"), (ax.get_ylabel(), "y axis")):
             if axis:
                 parts.append(f"{name}: {axis}")
+        notes = [t.get_text() for t in ax.texts if t.get_text()]
+        if 0 < len(notes) <= 3:  # a note on the chart ("no call answered"), not a number in every cell
+            parts.extend(notes)
         legend = ax.get_legend()
         if legend is not None:
             entries = [t.get_text() for t in legend.get_texts() if t.get_text()]

@@ -44,10 +44,56 @@ def token_cost_eur(price: dict[str, Any], tokens_in: float, tokens_out: float) -
 
 
 def errors_summary(calls: list[Call]) -> dict[str, Any]:
-    """Failed calls by kind, their rate with its interval, and how many calls needed a retry."""
-    kinds = Counter(c.error_kind for c in calls if not c.ok)
-    return {"total": sum(kinds.values()), "rate": wilson(sum(kinds.values()), len(calls)), "by_kind": dict(sorted(kinds.items())),
-            "retried_calls": sum(1 for c in calls if c.attempts > 1)}  # fmt: skip
+    """Failed calls by kind, their rate with its interval, how many calls needed a retry, the most frequent
+    messages (redacted in the ledger already) and what they most likely mean."""
+    failed = [c for c in calls if not c.ok]
+    kinds = Counter(c.error_kind for c in failed)
+    messages = Counter(_message_shape(c.error or "") for c in failed).most_common(3)
+    return {"total": len(failed), "rate": wilson(len(failed), len(calls)), "by_kind": dict(sorted(kinds.items())),
+            "retried_calls": sum(1 for c in calls if c.attempts > 1),
+            "top_messages": [{"message": m, "count": n} for m, n in messages],
+            "likely_cause": likely_cause(kinds, [m for m, _ in messages]) if failed else None}  # fmt: skip
+
+
+def _message_shape(message: str) -> str:
+    """A failure message as it is counted: whitespace folded, at most 200 characters."""
+    text = " ".join(message.split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# what a failure most likely means, by its kind, or by what its message says (first match wins)
+CAUSES: list[tuple[str, str]] = [
+    (
+        "NameError",
+        "the PoC's function needs a name its notebook sets in a cell rescue skipped: the message says "
+        "which cell; tag it rescue-setup or list it in poc.setup_cells",
+    ),
+    (
+        "ModuleNotFoundError",
+        "the PoC imports a package this interpreter does not have: install it, or point "
+        "poc.python at the PoC's own virtualenv",
+    ),
+    ("auth", "the provider refuses the credentials: check the API key's environment variable"),
+    ("connection", "the PoC cannot reach its endpoint: check the URL, the network and any proxy"),
+    ("ConnectionError", "the PoC cannot reach its endpoint: check the URL, the network and any proxy"),
+    ("timeout", "calls take longer than poc.timeout_s: raise it, or look at why the PoC is slow"),
+    ("rate_limited", "the provider rate-limits the calls: lower poc.concurrency"),
+    ("http_5xx", "the endpoint fails on its side (HTTP 5xx)"),
+    (
+        "http_4xx",
+        "the endpoint refuses the requests (HTTP 4xx): check the model name, the URL and the request",
+    ),
+    ("bad_response", "the endpoint answers in a shape rescue cannot read: check response_path"),
+    ("crash", "the PoC's process dies on these items (a crash, sys.exit or out of memory)"),
+]
+
+
+def likely_cause(kinds: Counter, messages: list[str]) -> str:
+    """The most likely reason for the failures, from :data:`CAUSES` (kinds first, then the messages)."""
+    for key, cause in CAUSES:
+        if key in kinds or any(m.startswith(key) or f" {key}" in m for m in messages):
+            return cause
+    return "the PoC's own code raises on these items: see the messages"
 
 
 def latency_summary(calls: list[Call], target_ms: float | None) -> dict[str, Any]:

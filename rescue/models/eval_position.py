@@ -57,6 +57,13 @@ class Systems(OpenRecord):
     judge: JudgeRef | None = None
 
 
+class ErrorMessage(OpenRecord):
+    """One failure message and how many calls failed with it."""
+
+    message: str
+    count: Count
+
+
 class ErrorSummary(OpenRecord):
     """The PoC's failed calls: how many, their rate, by kind, and how many calls needed a retry."""
 
@@ -64,6 +71,10 @@ class ErrorSummary(OpenRecord):
     rate: Interval
     by_kind: dict[str, Count]
     retried_calls: Count
+    top_messages: list[ErrorMessage] = Field(default_factory=list)
+    """The most frequent failure messages (at most three), redacted, with their counts."""
+    likely_cause: str | None = None
+    """What the failures most likely mean, read from their kinds and messages (None: no failure)."""
 
 
 class LatencySummary(OpenRecord):

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .common import (
     Section,
+    all_failed_lines,
     draw_matrix,
     errors_line,
     interval_panel,
@@ -33,6 +34,7 @@ def quality_markdown(pos: dict[str, Any]) -> str:
         f"- **Accuracy on {pos['n_items']} labeled production items: {pct(s['accuracy'])}**; "
         f"macro-F1 {s['macro_f1']['value']:.2f} (95% CI {s['macro_f1']['low']:.2f}–{s['macro_f1']['high']:.2f}); MCC {s['mcc']:.2f}{_mcc_ci(pos)}.",
     ]
+    lines = all_failed_lines(pos) + lines
     t = pos["target"]
     if t["min_macro_f1"] is not None:
         verdict = "meets" if t["meets"] else "does **not** meet"

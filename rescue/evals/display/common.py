@@ -52,10 +52,31 @@ def p_text(p: float | None, named: bool = False) -> str:
 
 
 def errors_line(pos: dict[str, Any], how_scored: str) -> str:
-    """Errors and timeouts, by kind, and how the scores count them."""
+    """Errors and timeouts, by kind, how the scores count them, the most frequent message and the likely cause."""
     e = pos["errors"]
-    return (f"- Errors and timeouts: {e['total']} of {pos['n_items']} calls" + (f" ({', '.join(f'{k} {v}' for k, v in e['by_kind'].items())})" if e["total"] else "")
-            + f"; {how_scored}.")  # fmt: skip
+    kinds = f" ({', '.join(f'{k} {v}' for k, v in e['by_kind'].items())})" if e["total"] else ""
+    line = f"- Errors and timeouts: {e['total']} of {pos['n_items']} calls{kinds}; {how_scored}."
+    top = e.get("top_messages") or []
+    if top:
+        line += f" Most frequent: `{top[0]['message']}` ({top[0]['count']})."
+    if e["total"] and e.get("likely_cause"):
+        line += f" Likely cause: {e['likely_cause']}."
+    return line
+
+
+def all_failed_lines(pos: dict[str, Any]) -> list[str]:
+    """When no call of the PoC answered, the page says so first: the kinds, the three most frequent messages,
+    the likely cause, and that the scores below measure the failures, not the PoC."""
+    e = pos["errors"]
+    if not pos["n_items"] or e["total"] < pos["n_items"]:
+        return []
+    kinds = ", ".join(f"{k} {v}" for k, v in e["by_kind"].items())
+    lines = [f"- **No call of the PoC answered: all {e['total']:,} failed** ({kinds}). The scores below count "
+             "every failure as a wrong answer, so they measure the failures, not the PoC."]  # fmt: skip
+    lines += [f"  - `{m['message']}` ({m['count']:,})" for m in e.get("top_messages") or []]
+    if e.get("likely_cause"):
+        lines.append(f"  - Likely cause: {e['likely_cause']}.")
+    return lines
 
 
 def origin_line(pos: dict[str, Any], what: str) -> str:
@@ -82,6 +103,8 @@ def operations_lines(pos: dict[str, Any]) -> list[str]:
             else ""
         )
         lines.append(f"- Cost: {quantity(c['per_call_eur'], 'eur')} a call{month} ({c['basis']}).")
+    elif pos["errors"]["total"] and pos["errors"]["total"] == pos["n_items"]:
+        lines.append("- Cost: not measured — no call answered.")
     else:
         lines.append(f"- Cost: {c['basis']}.")
     if pos["contract"]:
@@ -139,12 +162,22 @@ def plot_latency(pos: dict[str, Any]):  # -> matplotlib.figure.Figure
     if values:
         ax.hist(values, bins=40, color="#5b8db8")
         for q, style in (("p50", ":"), ("p95", "--"), ("p99", "-.")):
-            ax.axvline(lat[q]["value"], color="#333", linestyle=style, label=f"{q} {lat[q]['value']:.2f} ms")
-    if lat["target_p95_ms"] and values and lat["target_p95_ms"] < 10 * max(values):
-        ax.axvline(lat["target_p95_ms"], color="#c0392b", label=f"target p95 {lat['target_p95_ms']:g} ms")
+            ax.axvline(
+                lat[q]["value"], color="#333", linestyle=style, label=f"{q} {quantity(lat[q]['value'], 'ms')}"
+            )
+        target = lat["target_p95_ms"]
+        if target and target <= 1.5 * max(values):  # the axis fits the data: a far target is said, not drawn
+            ax.axvline(target, color="#c0392b", label=f"target p95 {quantity(target, 'ms')}")
+        elif target:
+            ax.plot([], [], " ", label=f"target p95 {quantity(target, 'ms')}: beyond every call")
+        ax.legend(fontsize=8)
+    else:
+        ax.text(
+            0.5, 0.5, "no call answered: no latency to show", ha="center", va="center", transform=ax.transAxes
+        )
+        ax.set_yticks([])
     ax.set_xlabel("milliseconds per live call")
     ax.set_title(f"Latency of {lat['n']} live calls", loc="left")
-    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -10,6 +10,7 @@ import pandas as pd
 from ...units import quantity
 from .common import (
     Section,
+    all_failed_lines,
     draw_matrix,
     errors_line,
     interval_panel,
@@ -30,6 +31,7 @@ def quality_markdown(pos: dict[str, Any]) -> str:
     ref = g["reference"]["poc"]
     lines = [f"- **Against the reference answers of {pos['n_items']} production questions**: token F1 {num(ref['token_f1'])}, "
              f"ROUGE-L {num(ref['rouge_l'])}, chrF {num(ref['chrf'])}; exact match {pct(ref['exact_match'])}."]  # fmt: skip
+    lines = all_failed_lines(pos) + lines
     for c in g["rubric"]:
         lines.append("- " + rubric_sentence(c))
     t = pos["target"]
