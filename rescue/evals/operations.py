@@ -1,20 +1,17 @@
 """What running the PoC costs and how it behaves, for either kind of PoC: errors, latency, cost, contracts.
 
 Latency comes from live calls only (the ledger's cached answers are never timed). Cost is the tokens a system
-reported × the model's price in ``prices.yaml`` (estimated from text length when it reports no usage), or a
-fixed price per call from the spec.
+reported × the model's price (``prices.yaml``, then the genai-prices database: :mod:`rescue.evals.prices`;
+estimated from text length when it reports no usage), or a fixed price per call from the spec.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from ..errors import InputFileError
 from ..inputs import read_contract
@@ -22,25 +19,17 @@ from ..ledger import Call
 from ..spec import PocSpec, Spec
 from ..stats import percentile_with_interval, wilson
 from .display.common import p_text
+from .prices import Price, lookup, unknown_model
 
-PRICES = Path(__file__).parent / "prices.yaml"
 CHARS_PER_TOKEN = 4  # a common rule of thumb, used only when the PoC reports no token usage
 
 
-@cache
-def price_table() -> dict[str, Any]:
-    """The price table (``prices.yaml``): EUR per million input and output tokens, per model."""
-    return yaml.safe_load(PRICES.read_text(encoding="utf-8"))
-
-
-def model_price(model: str | None) -> dict[str, Any] | None:
-    """The prices of ``model`` (``input_per_mtok``, ``output_per_mtok``), or None when it is not priced."""
-    return price_table()["models"].get(model or "")
-
-
-def token_cost_eur(price: dict[str, Any], tokens_in: float, tokens_out: float) -> float:
-    """What ``tokens_in`` and ``tokens_out`` cost at ``price``, in EUR."""
-    return (tokens_in * price["input_per_mtok"] + tokens_out * price["output_per_mtok"]) / 1e6
+def reported_model(calls: list[Call]) -> str | None:
+    """The model the answers say they came from (an SDK response's ``model``), the most frequent one."""
+    models = Counter(
+        c.raw.get("model") for c in calls if c.ok and isinstance(c.raw, dict) and c.raw.get("model")
+    )
+    return models.most_common(1)[0][0] if models else None
 
 
 def errors_summary(calls: list[Call]) -> dict[str, Any]:
@@ -110,12 +99,13 @@ def latency_summary(calls: list[Call], target_ms: float | None) -> dict[str, Any
 
 
 def cost_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) -> dict[str, Any]:
-    """The PoC's cost per call and per month, and against the cost target."""
+    """The PoC's cost per call and per month, and against the cost target; the price's source and date."""
     poc = spec.poc
     ok = [(c, it) for c, it in zip(calls, items, strict=True) if c.ok]
     per_call = None
     basis = None
-    price = model_price(poc.model)
+    model = poc.model or reported_model(calls)
+    price = lookup(model, poc.url if poc.url and not poc.on_loopback else None)
     if price and ok:
         tin, tout, estimated = 0.0, 0.0, False
         for c, it in ok:
@@ -127,9 +117,10 @@ def cost_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) -> 
                 if c.tokens_out is not None
                 else len(json.dumps(c.output, default=str)) / CHARS_PER_TOKEN
             )
-        per_call = token_cost_eur(price, tin, tout) / len(ok)
-        basis = (f"{poc.model} prices × tokens " + ("estimated from text length (≈4 characters a token; the PoC reports no usage)"
-                                                     if estimated else "reported by the PoC"))  # fmt: skip
+        per_call = price.cost_eur(tin, tout) / len(ok)
+        tokens = ("tokens estimated from text length (≈4 characters a token; the PoC reports no usage)" if estimated
+                  else "tokens reported by the PoC")  # fmt: skip
+        basis = f"{price.describe()}; {tokens}"
     elif poc.cost_per_call_eur is not None:
         per_call, basis = poc.cost_per_call_eur, "fixed price per call (poc.cost_per_call_eur)"
     volume = spec.targets.monthly_volume
@@ -139,10 +130,16 @@ def cost_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) -> 
         "per_month_eur": None if (per_call is None or volume is None) else round(per_call * volume, 2),
         "monthly_volume": volume,
         "target_per_call_eur": target,
-        "basis": basis
-        or "unknown: set poc.model (priced in rescue/evals/prices.yaml) or poc.cost_per_call_eur",
+        "basis": basis or unknown_model(model),
         "meets_target": None if (per_call is None or target is None) else per_call <= target,
+        "price": None if price is None else _price_used(price),
     }
+
+
+def _price_used(price: Price) -> dict[str, Any]:
+    """The price as the artifact records it."""
+    return {"model": price.model, "source": price.source, "as_of": price.as_of,
+            "input_per_mtok_eur": price.input_per_mtok, "output_per_mtok_eur": price.output_per_mtok}  # fmt: skip
 
 
 def judge_cost(spec: Spec, calls: list[Call]) -> dict[str, Any]:
@@ -153,15 +150,17 @@ def judge_cost(spec: Spec, calls: list[Call]) -> dict[str, Any]:
                            "tokens_out": sum(c.tokens_out or 0 for c in live), "total_eur": None, "basis": None}  # fmt: skip
     if judge is None or not live:
         return out
-    price = model_price(judge.model)
+    price = lookup(judge.model or reported_model(calls))
     if price:
-        out["total_eur"] = round(token_cost_eur(price, out["tokens_in"], out["tokens_out"]), 4)
-        out["basis"] = f"{judge.model} prices × tokens the judge reported"
+        out["total_eur"] = round(price.cost_eur(out["tokens_in"], out["tokens_out"]), 4)
+        out["basis"] = f"{price.describe()}; tokens the judge reported"
     elif judge.cost_per_call_eur is not None:
         out["total_eur"] = round(judge.cost_per_call_eur * len(live), 4)
         out["basis"] = "fixed price per call (eval.judge.cost_per_call_eur)"
     else:
-        out["basis"] = "unknown: set eval.judge.cost_per_call_eur or a priced model"
+        out["basis"] = unknown_model(judge.model).replace(
+            "poc.cost_per_call_eur", "eval.judge.cost_per_call_eur"
+        )
     return out
 
 

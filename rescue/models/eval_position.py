@@ -93,6 +93,16 @@ class LatencySummary(OpenRecord):
     """Every live call's latency."""
 
 
+class PriceUsed(OpenRecord):
+    """A model's price as the cost used it: EUR per million tokens, where it comes from and as of when."""
+
+    model: str
+    source: str
+    as_of: str
+    input_per_mtok_eur: float
+    output_per_mtok_eur: float
+
+
 class CostSummary(OpenRecord):
     """The PoC's cost per call and per month, against the cost target."""
 
@@ -103,6 +113,8 @@ class CostSummary(OpenRecord):
     basis: str
     """How the cost was worked out (reported or estimated tokens × prices, or a fixed price per call)."""
     meets_target: bool | None
+    price: PriceUsed | None = None
+    """The model's price used, with its source and date (null: a fixed price, or unknown)."""
 
 
 class Violation(OpenRecord):

@@ -32,3 +32,28 @@ def test_an_unknown_model_says_how_to_add_it() -> None:
     assert lookup("no-such-model-xyz") is None and lookup(None) is None
     assert "add it to prices.yaml" in unknown_model("no-such-model-xyz")
     assert "set poc.model" in unknown_model(None)
+
+
+def test_the_cost_of_a_model_the_responses_name(sample_project) -> None:
+    """A PoC that names no model in the spec, whose SDK responses say gpt-4o-mini: priced from the database."""
+    from rescue.evals.operations import cost_summary
+    from rescue.ledger import Call
+    from rescue.spec import load_spec
+
+    spec = load_spec(sample_project)
+    spec = spec.model_copy(update={"poc": spec.poc.model_copy(update={"model": None})})
+    raw = {"model": "gpt-4o-mini", "choices": []}
+    calls = [
+        Call("d", f"i{i}", "poc", "c", 0, "h", "positive", None, None, 1.0, 1, 1000, 100, raw=raw)
+        for i in range(4)
+    ]
+    cost = cost_summary(spec, calls, [{"text": "x"}] * 4)
+    price = lookup("gpt-4o-mini")
+    assert cost["price"]["model"] == "gpt-4o-mini" and "genai-prices" in cost["price"]["source"]
+    assert (
+        cost["per_call_eur"] == round(price.cost_eur(1000, 100), 6)
+        and "tokens reported by the PoC" in cost["basis"]
+    )
+    unknown = cost_summary(spec, [Call("d", "i", "poc", "c", 0, "h", "x", None, None, 1.0, 1, 9, 9,
+                                       raw={"model": "no-such-model-xyz"})], [{"text": "x"}])  # fmt: skip
+    assert unknown["per_call_eur"] is None and "'no-such-model-xyz' is neither in" in unknown["basis"]
