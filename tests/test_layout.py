@@ -41,6 +41,7 @@ RANKS: dict[str, float] = {
             "charts",
             "systems",
             "inputs",
+            "traces",
             "tables",
             "models",
         ],
