@@ -14,7 +14,17 @@ References:
   binary shipped as an npm package) into ``benchmarks/.node-peer/`` itself on first use (git-ignored); if
   the install or the run fails the reason is printed and rescue's figures still are.
 
-The PoC is a tiny asyncio HTTP/1.1 server run in a separate process (so its work never competes with the
+The same run against the PoC as a Python function (``kind: python``) in rescue's worker processes
+(:mod:`rescue.systems.workers`, the default for python and notebook PoCs): a module whose ``classify`` sleeps
+``--latency-ms``, ``concurrency`` workers (the first started with the adapter, the rest by the first calls,
+inside the timed run), ratio to the same ideal. Its overhead per call is shown three ways: the latency the
+ledger records less the PoC's sleep (the JSON round trip over the worker's socket), the wall time per call
+slot over the sleep, and the time per call of a PoC that answers at once, called one at a time, in worker
+processes and in a thread of rescue's own process (``poc.isolation: thread``). Last, a CPU-bound PoC
+(``--busy-ms`` of pure Python per call) in worker processes and in threads, at concurrency = the cores: the
+GIL lets threads use one core, processes use them all.
+
+The HTTP PoC is a tiny asyncio HTTP/1.1 server run in a separate process (so its work never competes with the
 client for the GIL): ``POST /classify`` with a JSON body ``{"input": ...}`` sleeps ``--latency-ms`` and
 answers ``{"result": {"sentiment": "positive"}, "usage": {...}}``; ``GET /stats`` tells how many requests
 it received, the most it had in flight at once and how many connections were opened. Each rescue repeat
@@ -26,7 +36,8 @@ folder, and its own-host traffic sent to a proxy on a closed loopback port. Noth
 time: it prints measured ratios.
 
     .venv/bin/python benchmarks/runner_bench.py [--items 2000] [--concurrency 32] [--latency-ms 50]
-                                                [--repeats 3] [--skip-peer]
+                                                [--repeats 3] [--skip-peer] [--busy-ms 20]
+                                                [--skip-workers | --workers-only]
 """
 
 from __future__ import annotations
@@ -420,6 +431,133 @@ def run_peer(
     return None
 
 
+# --- the PoC as a function, in worker processes ---------------------------------------------------------
+
+FUNCTION_POC = """
+import time
+
+def classify(text):
+    time.sleep(LATENCY_S)
+    return {"sentiment": "positive"}
+
+def instant(text):
+    return {"sentiment": "positive"}
+
+def busy(text):
+    deadline = time.thread_time() + BUSY_S   # CPU time of this thread: pure Python work, holding the GIL
+    n = 0
+    while time.thread_time() < deadline:
+        n += 1
+    return {"sentiment": "positive"}
+"""
+
+
+@dataclass
+class FunctionRun:
+    created_s: float  # making the adapter: the first worker, its setup
+    seconds: float  # runner.run over the items, the other workers' start included
+    latencies_ms: list[float]
+    failed: int
+    warm_seconds: float | None = None  # a second batch on the same adapter: every worker already up
+
+
+def make_function_project(folder: Path, function: str, concurrency: int, isolation: str, latency_ms: float,
+                          busy_ms: float) -> Path:  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    source = FUNCTION_POC.replace("LATENCY_S", repr(latency_ms / 1000))
+    source = source.replace("BUSY_S", repr(busy_ms / 1000))
+    (folder / "poc.py").write_text(source, encoding="utf-8")
+    poc = {"kind": "python", "path": "poc.py", "function": function, "concurrency": concurrency,
+           "timeout_s": 30, "isolation": isolation}  # fmt: skip
+    spec = {"project": "bench", "use_case": "benchmark", "poc": poc}
+    (folder / "rescue.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def run_function(project: Path, out: Path, items: list[dict[str, Any]], warm: bool = False) -> FunctionRun:
+    """One timed ``runner.run`` of a fresh function adapter (its workers stopped after); with ``warm`` a second
+    one on the same adapter, another dataset (nothing cached), every worker started."""
+    from rescue.ledger import Ledger
+    from rescue.spec import load_spec
+    from rescue.systems import make_poc_adapter, run
+
+    spec = load_spec(project)
+    started = time.perf_counter()
+    adapter = make_poc_adapter(spec)
+    created = time.perf_counter() - started
+    started = time.perf_counter()
+    with Ledger(out) as ledger:
+        calls = run(adapter, items, ledger, "production", progress=False)
+        seconds = time.perf_counter() - started
+        warm_seconds = None
+        if warm:
+            started = time.perf_counter()
+            run(adapter, items, ledger, "again", progress=False)
+            warm_seconds = time.perf_counter() - started
+    if adapter.close is not None:
+        adapter.close()
+    wrong = [c for c in calls if not c.ok or c.output != ANSWER["result"]]
+    if wrong:
+        print(f"  {spec.poc.isolation}: {len(wrong)} calls failed or answered wrongly, e.g. {wrong[0]}")
+    return FunctionRun(created, seconds, [c.latency_ms for c in calls if c.ok], len(wrong), warm_seconds)
+
+
+def bench_workers(work: Path, args: argparse.Namespace, items: list[dict[str, Any]]) -> None:
+    """The worker-process adapter against the sleeping PoC, its overhead per call, and a CPU-bound PoC."""
+    n, c, latency_ms = args.items, args.concurrency, args.latency_ms
+    ideal = c / (latency_ms / 1000)
+    runs = []
+    for repeat in range(args.repeats):
+        project = make_function_project(work / f"fn-{repeat}", "classify", c, "process", latency_ms, 0)
+        runs.append(run_function(project, work / f"fn-out-{repeat}", items, warm=True))
+        print(f"  worker processes run {repeat + 1}: {runs[-1].seconds:.2f} s, again with every worker up "
+              f"{runs[-1].warm_seconds:.2f} s (adapter made in {runs[-1].created_s:.2f} s)", flush=True)  # fmt: skip
+    best = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+    t = best.seconds
+    warm = statistics.median(r.warm_seconds or 0.0 for r in runs)
+    recorded = statistics.median(best.latencies_ms)
+    slot_ms = t * c / n * 1000  # each of the c workers answered n / c calls one after the other
+    print()
+    print(
+        f"worker processes (kind: python, {c} workers): {n} calls of a {latency_ms:g} ms PoC in {t:.2f} s = "
+        f"{n / t:.0f} calls/s; ideal {ideal:.0f} calls/s; ratio {n / t / ideal:.2f} (target >= {TARGET_RATIO:.2f}); "
+        f"median of {len(runs)}: {', '.join(f'{r.seconds:.2f}' for r in runs)} s; the timed run includes starting "
+        f"{c - 1} workers; the first, with the PoC's setup, took {best.created_s:.2f} s when the adapter was made"
+    )  # fmt: skip
+    print(
+        f"  with every worker up (a second batch on the same adapter): {n} calls in {warm:.2f} s = "
+        f"{n / warm:.0f} calls/s; ratio to ideal {n / warm / ideal:.2f}"
+    )
+    print(
+        f"  overhead per call: recorded latency median {recorded:.2f} ms = {recorded - latency_ms:.2f} ms over the "
+        f"PoC's {latency_ms:g} ms (the JSON round trip to the worker); wall time per call slot {slot_ms:.2f} ms = "
+        f"{slot_ms - latency_ms:.2f} ms over it (the runner, the ledger commit and the workers' start included)"
+    )  # fmt: skip
+    quick = items[: min(n, 1000)]
+    per_call = {}
+    for isolation in ("process", "thread"):
+        project = make_function_project(work / f"instant-{isolation}", "instant", 1, isolation, 0, 0)
+        r = run_function(project, work / f"instant-out-{isolation}", quick)
+        per_call[isolation] = r.seconds / len(quick) * 1e6
+    print(
+        f"  a PoC that answers at once, {len(quick)} calls one at a time through runner.run: "
+        f"{per_call['process']:.0f} µs per call in a worker process, {per_call['thread']:.0f} µs in a thread of "
+        f"rescue's process: the worker process adds {per_call['process'] - per_call['thread']:.0f} µs per call"
+    )  # fmt: skip
+    cores = os.cpu_count() or 1
+    busy_items = items[: cores * 100]
+    busy = {}
+    for isolation in ("process", "thread"):
+        project = make_function_project(work / f"busy-{isolation}", "busy", cores, isolation, 0, args.busy_ms)
+        busy[isolation] = run_function(project, work / f"busy-out-{isolation}", busy_items).seconds
+    serial = len(busy_items) * args.busy_ms / 1000
+    print(
+        f"  CPU-bound PoC ({args.busy_ms:g} ms of pure Python per call, {len(busy_items)} calls, concurrency {cores} "
+        f"= the cores): worker processes {busy['process']:.2f} s ({serial / busy['process']:.2f}x one core), "
+        f"threads {busy['thread']:.2f} s ({serial / busy['thread']:.2f}x one core)"
+    )  # fmt: skip
+
+
 # --- report -------------------------------------------------------------------------------------------
 
 
@@ -441,6 +579,10 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--busy-ms", type=float, default=20.0, help="CPU time per call of the CPU-bound PoC")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--skip-workers", action="store_true", help="only the HTTP PoC")
+    only.add_argument("--workers-only", action="store_true", help="only the function PoC in worker processes")
     parser.add_argument("--serve-poc", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_poc:
@@ -451,6 +593,11 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     ideal = c / (args.latency_ms / 1000)
     items = [{"item_id": f"i{k}", "text": f"text {k}"} for k in range(n)]
+    if args.workers_only:
+        print(f"machine: {os.cpu_count()} cores; 1-min load average {load_before:.2f} before the run")
+        with tempfile.TemporaryDirectory(prefix="runner-bench-") as tmp:
+            bench_workers(Path(tmp), args, items)
+        return
     peer_command, peer_reason = (None, "skipped (--skip-peer)") if args.skip_peer else install_peer()
     if not args.skip_peer:
         print(f"peer: {peer_reason}", flush=True)
@@ -501,6 +648,14 @@ def main() -> None:
     b = statistics.median(ceiling.seconds)
     print("  " + _line("harness ceiling (bare asyncio client, no HTTP library)", ceiling, n, ideal))
     print(f"  rescue / harness ceiling throughput: {b / t:.2f}")
+    report_peer(peer, peer_reason, n, c, ideal, t)
+    if not args.skip_workers:
+        with tempfile.TemporaryDirectory(prefix="runner-bench-") as tmp:
+            bench_workers(Path(tmp), args, items)
+
+
+def report_peer(peer: Measured, peer_reason: str, n: int, c: int, ideal: float, t: float) -> None:
+    """promptfoo's figures next to rescue's HTTP run (``t`` seconds)."""
     if not peer.seconds:
         print(f"promptfoo: {peer_reason}")
         return

@@ -43,6 +43,14 @@ class PocSpec(Model):
     kind: PocKind
     path: str | None = Field(None, description="notebook, module file or predictions file")
     function: str | None = None
+    python: str | None = Field(
+        None, description="the PoC's interpreter, e.g. its .venv/bin/python (default: rescue's)"
+    )
+    isolation: Literal["process", "thread"] = Field(
+        "process",
+        description="process: the PoC runs in worker processes (a hang is killed at timeout_s, a crash fails one "
+        "item); thread: in rescue's own process",
+    )
     inputs: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], NonEmpty] | None = Field(
         None, description="the function's parameters, each to the item field it takes (default: the text)"
     )

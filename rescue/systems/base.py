@@ -1,8 +1,8 @@
 """What every system is: an :class:`Adapter` that maps an item to an :class:`Answer`, or raises :class:`CallFailed`.
 
-An item is a dict with at least ``item_id`` and ``text``. A failure has a kind (``error``, ``timeout``,
-``connection``, ``http_5xx``, ``rate_limited``, ``auth``, ``http_4xx``, ``bad_response``, ``missing``);
-``transient`` ones are retried by the runner.
+An item is a dict with at least ``item_id`` and ``text``. A failure has a kind (``error``, ``timeout``, ``crash``
+— the PoC's worker process died on the item —, ``connection``, ``http_5xx``, ``rate_limited``, ``auth``,
+``http_4xx``, ``bad_request``, ``bad_response``, ``missing``); ``transient`` ones are retried by the runner.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ __all__ = ["NOT_BEHAVIOUR", "Adapter", "Answer", "CallFailed", "behaviour", "con
 @dataclass(frozen=True)
 class Answer:
     """A system's answer to one item, with the token usage it reported (None when it reported none); ``raw`` is
-    the answer as returned when ``output`` is its normalised form (an SDK object's fields)."""
+    the answer as returned when ``output`` is its normalised form (an SDK object's fields). ``latency_ms``: how
+    long the system took, when the adapter measured it itself (a worker process: not the wait for a free one)."""
 
     output: Any
     tokens_in: int | None = None
     tokens_out: int | None = None
     raw: Any = None
+    latency_ms: float | None = None
 
 
 @dataclass
@@ -41,6 +43,10 @@ class Adapter:
     details: dict[str, Any] = field(default_factory=dict)
     # what a call sends for an item (hashed into the ledger: a changed request is a new call); None: the text
     request_of: Callable[[dict[str, Any]], Any] | None = None
+    # stops what the adapter started (the PoC's worker processes); a call after it fails. The runner leaves it
+    # to the adapter's owner: one adapter serves several batches (Day 4's production items, then the demo), and
+    # the workers also stop when the adapter is dropped, and at exit
+    close: Callable[[], None] | None = None
 
 
 def config_hash(*parts: Any) -> str:
@@ -57,4 +63,4 @@ def behaviour(system: Any, also: set[str] | frozenset[str] = frozenset()) -> dic
 
 # fields that do not change what a system answers: never part of its config hash (changing them re-asks nothing)
 NOT_BEHAVIOUR = {"api_key", "serve", "concurrency", "timeout_s", "cost_per_call_eur", "provider", "min_kappa",
-                 "min_calibration_items"}  # fmt: skip
+                 "min_calibration_items", "isolation"}  # fmt: skip

@@ -1,9 +1,11 @@
-"""``python`` and ``notebook`` systems: a function defined in the PoC's own module or notebook, called in-process.
+"""``python`` and ``notebook`` systems: a function defined in the PoC's own module or notebook.
 
 A notebook runs as it is, its setup and never its demo (:mod:`rescue.systems.notebook` writes the rule down).
 The function is called with the item's fields its parameters name (``poc.inputs``; by default the item's text),
 may be ``async``, and may return text, a dict, a list, a pydantic model, a dataclass or an SDK response
-(:func:`rescue.systems.parse.normalise`).
+(:func:`rescue.systems.shapes.normalise`). By default it runs in worker processes of the PoC's interpreter
+(:mod:`rescue.systems.workers`: a hang is killed at ``poc.timeout_s``, a crash fails one item, ``poc.python``
+names the PoC's own virtualenv); ``poc.isolation: thread`` calls it in rescue's own process, in a thread.
 """
 
 from __future__ import annotations
@@ -12,19 +14,22 @@ import asyncio
 import contextlib
 import inspect
 import os
+import sys
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from ..errors import RescueError
+from ..errors import SpecError, SpecIssue
 from ..hashing import file_sha256
 from ..spec import PocSpec, Spec
 from .base import Adapter, Answer, CallFailed, behaviour, config_hash
 from .notebook import explain, notebook_setup, python_of
-from .parse import normalise
+from .shapes import normalise
+from .workers import PocCode, WorkerPool, input_fields
 
 
 def strip_magics(source: str) -> str:
@@ -48,52 +53,54 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
+def poc_code(path: Path, function: str, notebook: bool, setup_cells: list[int] | None = None,
+             skip_cells: list[int] | None = None) -> PocCode:  # fmt: skip
+    """What of the PoC runs before a call: a module file whole, a notebook's setup cell by cell (its demo never:
+    see :mod:`rescue.systems.notebook`)."""
+    if not notebook:
+        return PocCode(path, function, [(str(path), path.name, path.read_text(encoding="utf-8"))])
+    setup = notebook_setup(path, function, setup_cells, skip_cells)
+    pieces = [(f"{path.name} cell {n}", f"{path.name}, cell {n}", code) for n, code in setup.cells]
+    return PocCode(path, function, pieces, setup)
+
+
 def load_function(path: Path, function: str, notebook: bool, setup_cells: list[int] | None = None,
                   skip_cells: list[int] | None = None) -> Callable[..., Any]:  # fmt: skip
-    """Load ``function`` from a module file, or from a notebook run as it is (its setup, never its demo: see
-    :mod:`rescue.systems.notebook`). A notebook's function carries its setup as ``__rescue_setup__``."""
-    namespace: dict[str, Any] = {"__name__": f"rescue_poc_{path.stem}", "__file__": str(path)}
-    setup = notebook_setup(path, function, setup_cells, skip_cells) if notebook else None
+    """Load ``function`` into rescue's own process from a module file, or from a notebook run as it is (its setup,
+    never its demo: see :mod:`rescue.systems.notebook`). A notebook's function carries its setup as
+    ``__rescue_setup__``."""
+    code = poc_code(path, function, notebook, setup_cells, skip_cells)
+    module = types.ModuleType(code.name)  # in sys.modules, as a script's __main__ is: dataclasses need it
+    module.__file__ = str(path)
+    sys.modules[code.name] = module
+    namespace = module.__dict__
     with _cwd(path.parent):
-        if setup is None:
-            _run(path.read_text(encoding="utf-8"), str(path), namespace, path.name)
-        else:
-            for number, code in setup.cells:
-                _run(code, f"{path.name} cell {number}", namespace, f"{path.name}, cell {number}")
+        for filename, where, source in code.pieces:
+            _run(code, source, filename, namespace, where)
     fn = namespace.get(function)
     if not callable(fn):
-        where = ""
-        if setup is not None and setup.who_sets(function):
-            where = f": {setup.who_sets(function).hint()}"  # type: ignore[union-attr]
-        raise RescueError(f"{path.name} defines no function {function}(){where}")
-    if setup is not None:
+        raise code.no_function()
+    if code.setup is not None:
         with contextlib.suppress(AttributeError, TypeError):
-            fn.__rescue_setup__ = setup  # type: ignore[attr-defined]
+            fn.__rescue_setup__ = code.setup  # type: ignore[attr-defined]
     return fn
 
 
-def _run(code: str, filename: str, namespace: dict[str, Any], where: str) -> None:
+def _run(code: PocCode, source: str, filename: str, namespace: dict[str, Any], where: str) -> None:
     try:
-        exec(compile(code, filename, "exec"), namespace)  # running the PoC's own code is the point
+        exec(compile(source, filename, "exec"), namespace)  # running the PoC's own code is the point
     except Exception as exc:  # the PoC's code may fail in any way: say so, and where, instead of crashing
         line = next(
             (f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename), None
         )
-        at = f"{where}" + (f", line {line}" if line else "")
-        raise RescueError(f"the PoC failed to load ({at}): {type(exc).__name__}: {exc}") from None
+        raise code.load_failed(where, line, type(exc).__name__, str(exc)) from None
 
 
 def call_with(fn: Callable[..., Any], item: dict[str, Any], inputs: dict[str, str] | None) -> Any:
     """Call ``fn`` on ``item``: with the item's fields its parameters name (``inputs``: parameter -> field), or
     with the item's text; an ``async`` function is run to its end."""
-    if inputs:
-        missing = [f for f in inputs.values() if f not in item]
-        if missing:
-            raise CallFailed("bad_request", f"the item has no field {missing[0]!r} (poc.inputs); it has: "
-                             f"{', '.join(sorted(k for k in item if not k.startswith('_')))}")  # fmt: skip
-        result = fn(**{param: item[f] for param, f in inputs.items()})
-    else:
-        result = fn(item["text"])
+    fields = input_fields(item, inputs)
+    result = fn(**{param: fields[f] for param, f in inputs.items()}) if inputs else fn(fields["text"])
     if inspect.isawaitable(result):
         result = asyncio.run(_awaited(result))
     return result
@@ -103,10 +110,33 @@ async def _awaited(awaitable: Any) -> Any:
     return await awaitable
 
 
+def _interpreter(spec: Spec, poc: PocSpec) -> str | None:
+    """The interpreter ``poc.python`` names (None: rescue's own), checked to be an executable file."""
+    if poc.python is None:
+        return None
+    at = next((f"{where}.python" for where, system in spec.systems() if system is poc), "poc.python")
+    path = spec.path(poc.python)  # not resolved: a virtualenv's python is a link its folder gives meaning to
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise SpecError(spec.file, [SpecIssue(at, poc.python, "an executable Python interpreter (3.9 or later), "
+                                              "e.g. the PoC's .venv/bin/python, relative to the project")])  # fmt: skip
+    if poc.isolation == "thread":
+        raise SpecError(spec.file, [SpecIssue(at, poc.python, "no interpreter when isolation is thread "
+                                              "(the PoC then runs in rescue's own)")])  # fmt: skip
+    return str(path)
+
+
 def function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
-    """The adapter for a ``python`` or ``notebook`` system."""
+    """The adapter for a ``python`` or ``notebook`` system: in worker processes (``poc.isolation: process``, the
+    default) or in a thread of rescue's own process."""
     path = spec.path(poc.path or "")
-    fn = load_function(path, poc.function or "", poc.kind == "notebook", poc.setup_cells, poc.skip_cells)
+    config = config_hash(behaviour(poc), file_sha256(path))
+    notebook = poc.kind == "notebook"
+    python = _interpreter(spec, poc)
+    if poc.isolation == "process":
+        code = poc_code(path, poc.function or "", notebook, poc.setup_cells, poc.skip_cells)
+        pool = WorkerPool(code, poc.inputs, python, poc.concurrency, poc.timeout_s)
+        return Adapter(name, config, pool.call, poc.timeout_s, poc.concurrency, close=pool.close)
+    fn = load_function(path, poc.function or "", notebook, poc.setup_cells, poc.skip_cells)
     setup = getattr(fn, "__rescue_setup__", None)
 
     def call(item: dict[str, Any]) -> Answer:
@@ -122,10 +152,4 @@ def function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
         value, raw, tokens_in, tokens_out = normalise(output)
         return Answer(value, tokens_in, tokens_out, raw)
 
-    return Adapter(
-        name,
-        config_hash(behaviour(poc), file_sha256(path)),
-        call,
-        poc.timeout_s,
-        poc.concurrency,
-    )
+    return Adapter(name, config, call, poc.timeout_s, poc.concurrency)

@@ -247,10 +247,15 @@ _UNDEFINED = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 _NO_ATTRIBUTE = re.compile(r"has no attribute '([A-Za-z_][A-Za-z0-9_]*)'")
 
 
-def explain(setup: NotebookSetup, exc: BaseException) -> str | None:
-    """For a NameError (or AttributeError) on a name the rule skipped: where it is set and how to run it."""
-    text = str(exc)
-    match = _UNDEFINED.search(text) if isinstance(exc, NameError) else _NO_ATTRIBUTE.search(text)
+def explain(setup: NotebookSetup, exc: BaseException | str, message: str | None = None) -> str | None:
+    """For a NameError (or AttributeError) on a name the rule skipped: where it is set and how to run it.
+
+    ``exc`` is the exception, or the name of its type with its ``message`` (a worker process's error)."""
+    if isinstance(exc, BaseException):
+        name_error, text = isinstance(exc, NameError), str(exc)
+    else:
+        name_error, text = exc in ("NameError", "UnboundLocalError"), message or ""
+    match = _UNDEFINED.search(text) if name_error else _NO_ATTRIBUTE.search(text)
     if match is None:
         return None
     found = setup.who_sets(match.group(1))

@@ -1,19 +1,25 @@
-"""Reading what a system answered: JSON in text, dotted paths, an output's field, cited documents, token usage."""
+"""Reading what a system answered: JSON in text, dotted paths, an output's field, cited documents, token usage.
+
+What a PoC function returned is normalised by :mod:`rescue.systems.shapes` (standard library only, so the PoC's
+own interpreter runs it too); its names are re-exported here.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 from typing import Any
 
+from .shapes import normalise, parse_output, token_count, token_usage
 
-def parse_output(output: Any) -> Any:
-    """A JSON object given as text becomes the object; anything else stays as it is."""
-    if isinstance(output, str) and output.strip().startswith("{"):
-        with contextlib.suppress(ValueError):
-            return json.loads(output)
-    return output
+__all__ = [
+    "cited_documents",
+    "dig",
+    "normalise",
+    "output_field",
+    "parse_output",
+    "token_count",
+    "token_usage",
+]
 
 
 def dig(document: Any, path: str | None) -> Any:
@@ -50,81 +56,3 @@ def cited_documents(output: Any, field: str) -> list[str] | None:
     if not isinstance(value, list):
         return None
     return [str(v.get("id", v)) if isinstance(v, dict) else str(v) for v in value]
-
-
-def token_usage(usage: Any) -> tuple[int | None, int | None]:
-    """(input, output) tokens from a usage record in either vocabulary (``input_tokens``/``prompt_tokens``)."""
-    if not isinstance(usage, dict):
-        return None, None
-    return token_count(usage.get("input_tokens", usage.get("prompt_tokens"))), token_count(
-        usage.get("output_tokens", usage.get("completion_tokens"))
-    )
-
-
-def token_count(value: Any) -> int | None:
-    """A token count as reported (None when the endpoint reports something that is not a count)."""
-    try:
-        count = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return count if count >= 0 else None
-
-
-def _jsonable(value: Any) -> Any:
-    """A value as JSON holds it: a pydantic model's or a dataclass's fields, else the value (text at worst)."""
-    import dataclasses
-
-    if hasattr(value, "model_dump") and callable(value.model_dump):
-        with contextlib.suppress(Exception):
-            return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if hasattr(value, "to_dict") and callable(value.to_dict):
-        with contextlib.suppress(Exception):
-            return value.to_dict()
-    return value
-
-
-def normalise(value: Any) -> tuple[Any, Any, int | None, int | None]:
-    """What a PoC function returned, as rescue scores it: (output, raw, tokens in, tokens out).
-
-    - text, numbers, dicts and lists stay as they are (a JSON object in text becomes the object);
-    - a pydantic model or a dataclass becomes its fields;
-    - an OpenAI ``ChatCompletion`` becomes its first message's content, a LangChain ``AIMessage`` its content, a
-      LlamaIndex ``Response`` ``{"answer": ..., "documents": [node ids]}`` — with the tokens they report, and the
-      whole object's fields kept as ``raw`` (None when the output is the value itself).
-    Nothing of those libraries is imported: the shapes are recognised by their attributes.
-    """
-    if value is None or isinstance(value, str | int | float | bool):
-        return parse_output(value), None, None, None
-    if isinstance(value, dict | list):
-        usage = value.get("usage") if isinstance(value, dict) else None
-        return value, None, *token_usage(_jsonable(usage) if usage is not None else None)
-    choices = getattr(value, "choices", None)
-    if isinstance(choices, list) and choices and hasattr(choices[0], "message"):  # OpenAI ChatCompletion
-        raw = _jsonable(value)
-        usage = _jsonable(getattr(value, "usage", None))
-        return parse_output(getattr(choices[0].message, "content", None)), raw, *token_usage(usage)
-    if hasattr(value, "content") and (
-        hasattr(value, "usage_metadata") or hasattr(value, "response_metadata")
-    ):
-        raw = _jsonable(value)  # LangChain AIMessage
-        usage = _jsonable(getattr(value, "usage_metadata", None))
-        return parse_output(value.content), raw, *token_usage(usage)
-    if hasattr(value, "response") and hasattr(value, "source_nodes"):  # LlamaIndex Response
-        ids = []
-        for node in value.source_nodes or []:
-            inner = getattr(node, "node", node)
-            ids.append(
-                str(
-                    getattr(inner, "node_id", None) or getattr(inner, "id_", None) or getattr(node, "id_", "")
-                )
-            )
-        output = {"answer": str(value.response), "documents": [i for i in ids if i]}
-        return output, {"response": str(value.response), "source_nodes": ids, "metadata": _jsonable(
-            getattr(value, "metadata", None))}, None, None  # fmt: skip
-    fields = _jsonable(value)
-    if fields is value:  # an object rescue cannot read: its text
-        return str(value), None, None, None
-    output, _, tokens_in, tokens_out = normalise(fields)  # a model or dataclass: its fields are the output
-    return output, None, tokens_in, tokens_out
