@@ -113,13 +113,15 @@ class SourceUnavailable(RescueError):
 class CallFailed(RescueError):
     """One call of a system gave no answer. The runner records it in the ledger and counts it; it never stops the
     run. ``kind`` is ``error``, ``timeout``, ``connection``, ``http_5xx``, ``rate_limited``, ``auth``, ``http_4xx``,
-    ``bad_response`` or ``missing``; ``transient`` ones are retried, after ``retry_after_s`` when the system said."""
+    ``bad_request``, ``bad_response``, ``crash`` or ``missing``; ``transient`` ones are retried, after
+    ``retry_after_s`` when the system said. ``destinations``: where the failed call went, when it was watched."""
 
     def __init__(self, kind: str, message: str, transient: bool = False, retry_after_s: float | None = None):
         super().__init__(message)
         self.kind = kind
         self.transient = transient
         self.retry_after_s = retry_after_s
+        self.destinations: list[dict] | None = None
 
 
 class ArtifactError(RescueError):

@@ -29,6 +29,8 @@ class Answer:
     tokens_out: int | None = None
     raw: Any = None
     latency_ms: float | None = None
+    destinations: list[dict[str, Any]] | None = None
+    """Where the call went on the network (:mod:`rescue.systems.watch`); None when it was not watched."""
 
 
 @dataclass

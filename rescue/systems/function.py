@@ -29,6 +29,7 @@ from ..spec import PocSpec, Spec
 from .base import Adapter, Answer, CallFailed, behaviour, config_hash
 from .notebook import explain, notebook_setup, python_of
 from .shapes import normalise
+from .watch import Watch
 from .workers import PocCode, WorkerPool, input_fields
 
 
@@ -140,16 +141,19 @@ def function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
     setup = getattr(fn, "__rescue_setup__", None)
 
     def call(item: dict[str, Any]) -> Answer:
+        seen = Watch()  # where the call goes on the network
         try:
-            output = call_with(fn, item, poc.inputs)
-        except CallFailed:
+            with seen:
+                output = call_with(fn, item, poc.inputs)
+        except CallFailed as failure:
+            failure.destinations = seen.destinations
             raise
         except Exception as exc:  # the PoC's own failure is a finding, recorded and counted
             hint = explain(setup, exc) if setup is not None else None
-            raise CallFailed(
-                "error", f"{type(exc).__name__}: {exc}" + (f" — {hint}" if hint else "")
-            ) from None
+            failure = CallFailed("error", f"{type(exc).__name__}: {exc}" + (f" — {hint}" if hint else ""))
+            failure.destinations = seen.destinations
+            raise failure from None
         value, raw, tokens_in, tokens_out = normalise(output)
-        return Answer(value, tokens_in, tokens_out, raw)
+        return Answer(value, tokens_in, tokens_out, raw, destinations=seen.destinations)
 
     return Adapter(name, config, call, poc.timeout_s, poc.concurrency)

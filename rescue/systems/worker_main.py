@@ -43,9 +43,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PARENT_CHECK_S = 1.0
 
 
-def _shapes() -> Any:
-    """:mod:`rescue.systems.shapes`, loaded from its file under a private name (rescue is not importable here)."""
-    spec = importlib.util.spec_from_file_location("_rescue_worker_shapes", os.path.join(HERE, "shapes.py"))
+def _shapes(name: str = "shapes") -> Any:
+    """:mod:`rescue.systems.shapes` (or ``watch``), loaded from its file under a private name (rescue is not
+    importable here)."""
+    spec = importlib.util.spec_from_file_location(f"_rescue_worker_{name}", os.path.join(HERE, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
@@ -82,19 +83,26 @@ async def _awaited(awaitable: Any) -> Any:
     return await awaitable
 
 
-def _answer(fn: Any, request: dict, shapes: Any) -> dict:
-    """Call the PoC's function on one item, as ``rescue.systems.function.call_with`` does in-process."""
+def _answer(fn: Any, request: dict, shapes: Any, watch: Any) -> dict:
+    """Call the PoC's function on one item, as ``rescue.systems.function.call_with`` does in-process, watching
+    where it goes on the network (:mod:`rescue.systems.watch`)."""
     item, inputs = request["item"], request.get("inputs")
+    seen = watch.Watch()
     try:
-        result = fn(**{param: item[field] for param, field in inputs.items()}) if inputs else fn(item["text"])
-        if isinstance(result, collections.abc.Awaitable):
-            import asyncio  # only for an async PoC: importing it takes longer than starting Python
+        with seen:
+            result = (
+                fn(**{param: item[field] for param, field in inputs.items()}) if inputs else fn(item["text"])
+            )
+            if isinstance(result, collections.abc.Awaitable):
+                import asyncio  # only for an async PoC: importing it takes longer than starting Python
 
-            result = asyncio.run(_awaited(result))
+                result = asyncio.run(_awaited(result))
         output, raw, tokens_in, tokens_out = shapes.normalise(result)
     except Exception as exc:  # the PoC's own failure is a finding: rescue records it
-        return {"ok": False, "kind": "error", "type": type(exc).__name__, "message": str(exc)}
-    return {"ok": True, "output": output, "raw": raw, "tokens_in": tokens_in, "tokens_out": tokens_out}
+        return {"ok": False, "kind": "error", "type": type(exc).__name__, "message": str(exc),
+                "destinations": seen.destinations}  # fmt: skip
+    return {"ok": True, "output": output, "raw": raw, "tokens_in": tokens_in, "tokens_out": tokens_out,
+            "destinations": seen.destinations}  # fmt: skip
 
 
 def _encoded(reply: dict) -> bytes:
@@ -132,7 +140,7 @@ def main() -> None:
     faulthandler.enable(all_threads=False)  # a segfault leaves the call's Python traceback in the log
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # what it printed before a crash
     threading.Thread(target=_watch_parent, args=(parent, folder), daemon=True).start()
-    shapes = _shapes()
+    shapes, watch = _shapes(), _shapes("watch")
     try:
         fn, failed = _setup(json.loads(conn.recv_bytes())["setup"])
     except (EOFError, OSError):
@@ -146,7 +154,7 @@ def main() -> None:
             request = json.loads(conn.recv_bytes())
             if request.get("stop"):
                 return None  # rescue closes the pool
-            conn.send_bytes(_encoded(_answer(fn, request, shapes)))
+            conn.send_bytes(_encoded(_answer(fn, request, shapes, watch)))
         except (EOFError, OSError):
             return _remove(folder)  # rescue is gone
 

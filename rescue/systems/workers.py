@@ -266,10 +266,13 @@ class WorkerPool:
         self._release(worker)
         if not reply["ok"]:
             hint = self.code.hint(reply["type"], reply["message"])
-            raise CallFailed(
+            failure = CallFailed(
                 reply["kind"], f"{reply['type']}: {reply['message']}" + (f" — {hint}" if hint else "")
             )
-        return Answer(reply["output"], reply["tokens_in"], reply["tokens_out"], reply["raw"], latency_ms)
+            failure.destinations = reply.get("destinations")
+            raise failure
+        return Answer(reply["output"], reply["tokens_in"], reply["tokens_out"], reply["raw"], latency_ms,
+                      reply.get("destinations"))  # fmt: skip
 
     # --- workers ---------------------------------------------------------------------------------------
 

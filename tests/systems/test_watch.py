@@ -8,6 +8,7 @@ import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,35 @@ def test_each_thread_sees_its_own_call(server: int) -> None:
     with Watch() as nothing:
         pass
     assert nothing.destinations == []  # outside a watch nothing is recorded
+
+
+CALLS_OUT = """
+import urllib.request
+
+def classify(text):
+    port = text.split(":")[1]
+    urllib.request.urlopen(f"http://localhost:{port}/", timeout=5).read()
+    if text.startswith("fail"):
+        raise RuntimeError("the provider said no")
+    return {"label": "ok"}
+"""
+
+
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_every_call_records_its_destinations_in_the_ledger(
+    server: int, tmp_path: Path, isolation: str
+) -> None:
+    from rescue.ledger import Ledger
+    from rescue.spec import load_spec
+    from rescue.systems import make_poc_adapter, run
+    from tests.systems.test_workers import _project
+
+    spec = load_spec(_project(tmp_path / "p", CALLS_OUT, isolation=isolation))
+    items = [{"item_id": "a", "text": f"ok:{server}"}, {"item_id": "b", "text": f"fail:{server}"}]
+    with Ledger(tmp_path / "out") as ledger:
+        calls = run(make_poc_adapter(spec), items, ledger, "d", progress=False)
+        again = ledger.done("d", "poc", calls[0].config)
+    for call in (*calls, *again.values()):  # a failed call's destinations are kept too, and read back
+        [dest] = call.destinations
+        assert (dest["host"], dest["port"], dest["loopback"]) == ("localhost", server, True)
+    assert [c.ok for c in calls] == [True, False]
