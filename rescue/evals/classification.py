@@ -23,7 +23,14 @@ from ..spec import Spec
 from ..stats import detectable_difference, labels_needed, mcnemar, paired_difference, wilson
 from ..systems import Adapter, RunPolicy, make_baseline, make_poc_adapter, output_field, run
 from . import scores
-from .operations import comparison_sentence, contract_summary, cost_summary, errors_summary, latency_summary
+from .operations import (
+    comparison_sentence,
+    contract_summary,
+    cost_summary,
+    errors_summary,
+    latency_summary,
+    network_summary,
+)
 from .slices import compare_slices
 
 
@@ -190,6 +197,7 @@ def build_position(
         "demo_vs_production": demo_block,
         "latency": latency_summary(poc_calls, spec.targets.latency_p95_ms),
         "cost": cost_summary(spec, poc_calls, items),
+        "network": network_summary(spec, poc_calls, items),
         "contract": contract_summary(spec, poc_calls),
         "extraction": _extraction(items, poc_calls),
         "slices": _slices(items, poc_calls, field, spec.eval.slices),

@@ -31,7 +31,14 @@ from ..systems import (
 )
 from . import textscores
 from .judge import criterion_block, judge_run, make_judge
-from .operations import comparison_sentence, cost_summary, errors_summary, judge_cost, latency_summary
+from .operations import (
+    comparison_sentence,
+    cost_summary,
+    errors_summary,
+    judge_cost,
+    latency_summary,
+    network_summary,
+)
 from .slices import compare_slices
 
 METRICS = ("exact_match", "token_f1", "rouge_l", "chrf")
@@ -212,6 +219,7 @@ def build_position(
         "demo_vs_production": demo_block,
         "latency": latency_summary(poc_calls, spec.targets.latency_p95_ms),
         "cost": cost_summary(spec, poc_calls, items),
+        "network": network_summary(spec, poc_calls, items),
         "contract": None,
         "slices": _slices(items, per_item_f1, ev.slices),
         "failure_modes": {

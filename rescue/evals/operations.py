@@ -1,25 +1,27 @@
 """What running the PoC costs and how it behaves, for either kind of PoC: errors, latency, cost, contracts.
 
 Latency comes from live calls only (the ledger's cached answers are never timed). Cost is the tokens a system
-reported × the model's price (``prices.yaml``, then the genai-prices database: :mod:`rescue.evals.prices`;
+reported × the model's price (``prices.yaml``, then the genai-prices database: :mod:`rescue.prices`;
 estimated from text length when it reports no usage), or a fixed price per call from the spec.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 
 from ..errors import InputFileError
 from ..inputs import read_contract
 from ..ledger import Call
+from ..prices import Price, lookup, unknown_model
 from ..spec import PocSpec, Spec
 from ..stats import percentile_with_interval, wilson
 from .display.common import p_text
-from .prices import Price, lookup, unknown_model
 
 CHARS_PER_TOKEN = 4  # a common rule of thumb, used only when the PoC reports no token usage
 
@@ -83,6 +85,68 @@ def likely_cause(kinds: Counter, messages: list[str]) -> str:
         if key in kinds or any(m.startswith(key) or f" {key}" in m for m in messages):
             return cause
     return "the PoC's own code raises on these items: see the messages"
+
+
+def _matches(host: str, pattern: str) -> bool:
+    host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
+    return host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+
+
+def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Where the PoC's calls went (seen by :mod:`rescue.systems.watch` inside the PoC's process; for an HTTP PoC,
+    which rescue calls itself, its url): each destination with the items that reached it, matched to a declared
+    provider (``compliance.providers[].hosts``) and its region, and the personal data in the inputs sent there
+    (counts per kind, never values). None when there is nothing to say (no call)."""
+    from ..data.pii import count_pii
+
+    watched = [(c, it) for c, it in zip(calls, items, strict=True) if c.destinations is not None]
+    if not watched and spec.poc.url and calls:  # rescue sends an HTTP PoC's calls itself: to its url
+        url = urlsplit(spec.poc.url)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        reached = [
+            {"host": url.hostname or "", "port": port, "loopback": spec.poc.on_loopback, "connections": 1}
+        ]
+        watched = [
+            (dataclasses.replace(c, destinations=reached), it) for c, it in zip(calls, items, strict=True)
+        ]
+    if not watched:
+        return None
+    allowed = set(spec.compliance.allowed_regions)
+    found: dict[tuple[str, Any], dict[str, Any]] = {}
+    texts: dict[tuple[str, Any], list[str]] = {}
+    for call, item in watched:
+        for d in call.destinations or []:
+            key = (str(d["host"]), d.get("port"))
+            entry = found.setdefault(key, {"host": key[0], "port": key[1], "loopback": bool(d.get("loopback")),
+                                           "items": 0, "connections": 0})  # fmt: skip
+            entry["items"] += 1
+            entry["connections"] += int(d.get("connections") or 0)
+            texts.setdefault(key, []).append(str(item.get("text", "")))
+    for key, entry in found.items():
+        provider = next((p for p in spec.compliance.providers if any(_matches(entry["host"], h) for h in p.hosts)),
+                        None)  # fmt: skip
+        entry["provider"] = provider.name if provider else None
+        entry["region"] = provider.region if provider else None
+        entry["allowed"] = None if (provider is None or not allowed) else provider.region in allowed
+        entry["personal_data_sent"] = {} if entry["loopback"] else {
+            k: v for k, v in count_pii(texts[key]).items() if v}  # fmt: skip
+    destinations = sorted(found.values(), key=lambda d: (d["loopback"], -d["items"], d["host"]))
+    off_machine = [d for d in destinations if not d["loopback"]]
+    outside = [
+        f"{d['host']}:{d['port']} ({d['provider']}, {d['region']})"
+        for d in off_machine
+        if d["allowed"] is False
+    ]
+    return {
+        "calls_watched": len(watched),
+        "items_reaching_network": sum(
+            1 for c, _ in watched if any(not d.get("loopback") for d in c.destinations or [])
+        ),
+        "connections_per_call": round(sum(d["connections"] for d in destinations) / len(watched), 3),
+        "destinations": destinations,
+        "undeclared": [f"{d['host']}:{d['port']}" for d in off_machine if d["provider"] is None],
+        "outside_allowed": outside,
+    }
 
 
 def latency_summary(calls: list[Call], target_ms: float | None) -> dict[str, Any]:

@@ -102,6 +102,7 @@ def artifact_value(
     says: str = "measured {value}",
     says_none: str | None = None,
     unit: str = "count",
+    observed: dict[str, str] | None = None,
 ) -> Outcome:
     """Compare a number in a later day's artifact with a target from the spec (or a constant).
 
@@ -109,7 +110,30 @@ def artifact_value(
     quantity (:func:`quantity` in ``unit``; a list counts its names) and ``{s}`` its plural ending, then
     whether it meets the target; ``says_none`` replaces it when nothing was counted (a count of 0, no names).
     A bound of 0 on a count (``> 0``, ``== 0``) goes without saying.
+
+    ``observed`` adds what Day 2's production traces observed of the same quantity beside it, as evidence only
+    (the status is the measurement's): ``pointer`` into ``data_picture.json``, ``calls`` (the pointer to the
+    calls it is over), ``says`` and ``unknown`` (the pointer to why it could not be known). The measurement is
+    then labelled "measured on replay", the traces' figure "observed in production".
     """
+    outcome = _compared(ctx, artifact, day, pointer, op, target, value, says, says_none, unit)
+    if observed is None:
+        return outcome
+    return _beside_production(ctx, outcome, op, target, value, unit, **observed)
+
+
+def _compared(
+    ctx: Context,
+    artifact: str,
+    day: int,
+    pointer: str,
+    op: str,
+    target: str | None,
+    value: float | None,
+    says: str,
+    says_none: str | None,
+    unit: str,
+) -> Outcome:
     inputs = [f"{artifact}.json {pointer}"]
     if target is not None:
         inputs.append(f"rescue.yaml targets.{target}")
@@ -152,6 +176,40 @@ def artifact_value(
             f", {verdict} the {'target' if target else 'requirement'} {OP_WORDS[op]} {quantity(bound, unit)}"
         )
     return Outcome("pass" if ok else "fail", shown, inputs)
+
+
+def _beside_production(
+    ctx: Context,
+    outcome: Outcome,
+    op: str,
+    target: str | None,
+    value: float | None,
+    unit: str,
+    pointer: str,
+    says: str,
+    calls: str | None = None,
+    unknown: str | None = None,
+) -> Outcome:
+    """``outcome`` (measured on replay) with what the production traces observed beside it, when they did."""
+    picture = ctx.artifacts.get("data_picture")
+    if not (picture or {}).get("production"):
+        return outcome
+    try:
+        measured = _pointer(picture, pointer)
+        n = _pointer(picture, calls) if calls else None
+        why = _pointer(picture, unknown) if unknown else None
+    except KeyError:
+        return outcome
+    if measured is None:
+        seen = f"not known ({why})" if why else "not measured"
+    else:
+        seen = _says(says, measured, unit) + (f" over {_plural(n, 'call')}" if n else "")
+        bound = getattr(ctx.spec.targets, target) if target is not None else value
+        if bound is not None:
+            verdict = "meets" if _OPS[op](measured, bound) else "misses"
+            seen += f", {verdict} the {'target' if target else 'requirement'} {OP_WORDS[op]} {quantity(bound, unit)}"
+    return Outcome(outcome.status, f"measured on replay: {outcome.evidence}; observed in production: {seen}",
+                   [*outcome.inputs, f"data_picture.json {pointer}"], outcome.pending)  # fmt: skip
 
 
 @rule
@@ -253,12 +311,81 @@ def residency(ctx: Context) -> Outcome:
                 continue
             if p.region not in allowed:
                 violations.append(f"provider {p.name} in {p.region}")
+    observed, seen = _observed_destinations(ctx)
+    if seen is not None:
+        inputs.append("data_picture.json /production")
+        violations += observed["outside"]
+        unknown += observed["undeclared"]
     allowed_text = ", ".join(sorted(allowed))
     if violations:
         return Outcome("fail", f"outside allowed regions ({allowed_text}): {'; '.join(violations)}", inputs)
     if unknown:
         return Outcome("unknown", "; ".join(unknown), inputs)
-    return Outcome("pass", f"all personal data stays in {allowed_text}", inputs)
+    shown = f"; observed in production: {seen}" if seen else ""
+    return Outcome("pass", f"all personal data stays in {allowed_text}{shown}", inputs)
+
+
+def _observed_destinations(ctx: Context) -> tuple[dict[str, list[str]], str | None]:
+    """What Day 2's production traces saw of the calls' destinations, for the residency check: the destinations
+    outside the allowed regions and those no provider covers, when their calls carry personal data (found in
+    them, or the traces source is not declared free of it); and what was observed, in words (None without
+    traces)."""
+    production = (ctx.artifacts.get("data_picture") or {}).get("production")
+    if not production:
+        return {"outside": [], "undeclared": []}, None
+
+    def personal(d: dict[str, Any]) -> bool:
+        return bool(d["personal_data"]) or d["personal_data_declared"] is not False
+
+    def said(d: dict[str, Any]) -> str:
+        found = ", with personal data found in them" if d["personal_data"] else ""
+        where = f"(traces source {d['source']}) went to {d['destination']}"
+        return f"{_plural(d['calls'], 'call')} observed in production {where}{found}"
+
+    outside = [f"{said(d)} ({d['declared_as']}, {d['region']})" for d in production["outside_allowed_regions"]
+               if personal(d)]  # fmt: skip
+    undeclared = [f"{said(d)}, which no compliance.providers entry covers: its region is unknown"
+                  for d in production["undeclared_destinations"] if personal(d)]  # fmt: skip
+    seen = (f"{_plural(production['calls'], 'call')} in the traces, none with personal data to a destination "
+            "outside the allowed regions or undeclared")  # fmt: skip
+    return {"outside": outside, "undeclared": undeclared}, seen
+
+
+@rule
+def observed_destinations(ctx: Context) -> Outcome:
+    """Where Day 4 saw the PoC's calls go: every destination off this machine must be a declared provider's host
+    in the allowed regions."""
+    inputs = [
+        "eval_position.json network",
+        "rescue.yaml compliance.providers[*].hosts",
+        "rescue.yaml compliance",
+    ]
+    pos = ctx.artifacts.get("eval_position")
+    if pos is None:
+        return Outcome("unknown", "not observed until day 4 has run (it watches every call)", inputs, "day 4")
+    net = pos.get("network")
+    if not net:
+        return Outcome("unknown", "day 4 made no call of the PoC to watch", inputs)
+    off = [d for d in net["destinations"] if not d["loopback"]]
+    if not off:
+        return Outcome(
+            "pass", f"none of the {_plural(net['calls_watched'], 'call')} left this machine", inputs
+        )
+    problems = [f"{d['host']}:{d['port']} is undeclared (no compliance provider lists it)" for d in off
+                if d["provider"] is None]  # fmt: skip
+    problems += [f"{d['host']}:{d['port']} is {d['provider']} in {d['region']}, outside the allowed regions"
+                 for d in off if d["allowed"] is False]  # fmt: skip
+    sent = [f"{sum(d['personal_data_sent'].values()):,} inputs with personal data went to {d['host']}" for d in off
+            if d["personal_data_sent"] and (d["provider"] is None or d["allowed"] is False)]  # fmt: skip
+    if problems:
+        return Outcome("fail", "; ".join(problems + sent), inputs)
+    if any(d["allowed"] is None for d in off):
+        return Outcome("unknown", "compliance.allowed_regions is not set: the destinations' regions cannot be judged",
+                       inputs)  # fmt: skip
+    shown = ", ".join(f"{d['host']} ({d['provider']}, {d['region']})" for d in off)
+    return Outcome(
+        "pass", f"every destination is a declared provider in the allowed regions: {shown}", inputs
+    )
 
 
 def _undeclared_endpoints(spec: Spec) -> list[str]:

@@ -103,6 +103,38 @@ class PriceUsed(OpenRecord):
     output_per_mtok_eur: float
 
 
+class Destination(OpenRecord):
+    """One place the PoC's calls reached on the network, matched to a declared provider."""
+
+    host: str
+    port: int | str | None
+    loopback: bool
+    items: Count
+    """Items whose call reached it."""
+    connections: Count
+    provider: str | None
+    """The compliance provider whose hosts match it (null: undeclared)."""
+    region: str | None
+    allowed: bool | None
+    """Whether the provider's region is in compliance.allowed_regions (null: no provider or no allowed regions)."""
+    personal_data_sent: dict[str, Count] = Field(default_factory=dict)
+    """Inputs sent to it that hold personal data, per kind (counts only, never values)."""
+
+
+class NetworkSummary(OpenRecord):
+    """Where the PoC's calls went, seen from inside the PoC's process (Python's audit hooks)."""
+
+    calls_watched: Count
+    items_reaching_network: Count
+    """Items whose call left this machine."""
+    connections_per_call: float
+    destinations: list[Destination]
+    undeclared: list[str]
+    """Destinations off this machine no compliance provider's hosts cover."""
+    outside_allowed: list[str]
+    """Destinations whose provider's region is outside the allowed regions."""
+
+
 class CostSummary(OpenRecord):
     """The PoC's cost per call and per month, against the cost target."""
 
@@ -195,6 +227,8 @@ class PositionBase(Envelope):
     contract: ContractSummary | None
     """Null when the spec declares no integration contract."""
     ledger: LedgerSummary
+    network: NetworkSummary | None = None
+    """Where the PoC's calls went (null: no call was watched, e.g. an HTTP PoC rescue reaches itself)."""
 
 
 # --- classifiers --------------------------------------------------------------------------------------------

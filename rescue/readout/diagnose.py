@@ -125,6 +125,7 @@ def diagnose(artifacts: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]
     # 6. compliance deferred: residency, processor agreements, DPIA, undeclared personal data
     ids = (
         "compliance.residency",
+        "compliance.observed_destinations",
         "compliance.processor_agreements",
         "compliance.dpia",
         "compliance.personal_data_as_declared",

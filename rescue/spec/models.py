@@ -123,8 +123,9 @@ class Targets(Model):
     availability_pct: Annotated[float, Field(gt=0, le=100)] | None = None
 
 
-SourceKind = Literal["csv", "parquet", "sqlite", "duckdb", "postgres", "http", "ibis"]
-FILE_KINDS = ("csv", "parquet", "sqlite", "duckdb")
+SourceKind = Literal["csv", "parquet", "sqlite", "duckdb", "postgres", "http", "ibis", "traces"]
+FILE_KINDS = ("csv", "parquet", "sqlite", "duckdb", "traces")
+TraceFormat = Literal["auto", "otlp_json", "langfuse", "phoenix"]
 
 
 class Source(Model):
@@ -148,6 +149,9 @@ class Source(Model):
     sample_rows: Annotated[int, Field(gt=0)] | None = Field(None, description="rows pulled for deep checks")
     max_line_bytes: Annotated[int, Field(gt=0)] | None = Field(
         None, description="csv: the longest line the reader accepts (DuckDB's max_line_size, 2 MB by default)"
+    )
+    format: TraceFormat | None = Field(
+        None, description="traces: the export's format (default auto: told from the content)"
     )
 
     @field_validator("encoding")
@@ -211,6 +215,11 @@ class Provider(Model):
     region: NonEmpty
     receives_personal_data: bool | None = None
     dpa_signed: bool | None = None
+    hosts: list[NonEmpty] = Field(
+        default_factory=list,
+        description="the host names its endpoints answer on (api.example.com, or *.example.com for any subdomain): "
+        "the destinations Day 4 sees the PoC reach are matched to them",
+    )
 
 
 class Compliance(Model):

@@ -85,6 +85,27 @@ def origin_line(pos: dict[str, Any], what: str) -> str:
     return f"- {what}: {origins}."
 
 
+def network_lines(pos: dict[str, Any]) -> list[str]:
+    """Where the PoC's calls went: every destination, its provider and region, and what was sent there."""
+    net = pos.get("network")
+    if not net:
+        return []
+    off = [d for d in net["destinations"] if not d["loopback"]]
+    if not off:
+        return [f"- **Network**: none of the {net['calls_watched']:,} calls left this machine"
+                + (" (they reached only loopback addresses)." if net["destinations"] else ".")]  # fmt: skip
+    lines = [f"- **Network**: {net['items_reaching_network']:,} of {net['calls_watched']:,} calls left this machine, "
+             f"{net['connections_per_call']:g} connections a call; destinations:"]  # fmt: skip
+    for d in off:
+        who = (f"{d['provider']} ({d['region']}, {'allowed' if d['allowed'] else 'outside the allowed regions'})"
+               if d["provider"] and d["allowed"] is not None else d["provider"] or "**undeclared**: no compliance "
+               "provider lists this host")  # fmt: skip
+        pii = ", ".join(f"{k} {v}" for k, v in d["personal_data_sent"].items())
+        lines.append(f"  - `{d['host']}:{d['port']}` — {d['items']:,} calls; {who}"
+                     + (f"; personal data in the inputs sent: {pii}" if pii else "") + ".")  # fmt: skip
+    return lines
+
+
 def operations_lines(pos: dict[str, Any]) -> list[str]:
     """Latency of live calls, cost at production volume, and the integration contract."""
     lines = []
@@ -107,6 +128,7 @@ def operations_lines(pos: dict[str, Any]) -> list[str]:
         lines.append("- Cost: not measured — no call answered.")
     else:
         lines.append(f"- Cost: {c['basis']}.")
+    lines += network_lines(pos)
     if pos["contract"]:
         rate = pos["contract"]["valid_rate"]
         unusable = [c["name"] for c in pos["contract"]["contracts"] if c.get("unusable")]
