@@ -8,6 +8,7 @@ values on the way in (:mod:`rescue.tables`).
 
 from __future__ import annotations
 
+import functools
 import re
 from html import escape, unescape
 from pathlib import Path
@@ -103,6 +104,22 @@ class PageExporter(HTMLExporter):
         return MarkdownWithMath(renderer=renderer).render(source)
 
 
+@functools.cache
+def page_exporter() -> PageExporter:
+    """The exporter of the pages, made once per process: its templates are compiled on the first page. It
+    keeps nothing of a page for the next (each conversion starts from fresh resources)."""
+    exporter = PageExporter(
+        extra_template_basedirs=[str(TEMPLATES)],
+        template_name="report",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    remover = TagRemovePreprocessor(remove_cell_tags=REMOVED_TAGS, enabled=True)
+    exporter.register_preprocessor(remover, enabled=True)
+    return exporter
+
+
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
 
 
@@ -151,16 +168,7 @@ def render_html(
     page["css"] = page_css()
     page["nav"] = [list(link) for link in nav or [] if safe_link(link[1])]
     describe_images(nb)
-    remover = TagRemovePreprocessor(remove_cell_tags=REMOVED_TAGS, enabled=True)
-    exporter = PageExporter(
-        extra_template_basedirs=[str(TEMPLATES)],
-        template_name="report",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    exporter.register_preprocessor(remover, enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = page_exporter().from_notebook_node(nb)
     out = Path(html)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")

@@ -98,3 +98,20 @@ def test_a_page_says_what_it_is_links_the_week_and_describes_its_charts(tmp_path
     assert '<a aria-current="page" href="eval_position.html">Day 4 · Eval</a>' in html  # attributes sorted
     assert "javascript:" not in html
     assert 'alt="Chart: Latency"' in html and "No description has been provided" not in html
+
+
+def test_pages_rendered_one_after_another_are_each_as_rendered_alone(tmp_path: Path) -> None:
+    """The exporter is made once per process: a page keeps nothing of the one rendered before it."""
+    from rescue.render import page_exporter
+
+    first = _notebook(tmp_path / "first.ipynb")
+    other = nbformat.v4.new_notebook()
+    other.cells = [nbformat.v4.new_markdown_cell("# Other\n\n![x](data:image/png;base64,iVBORw0KGgo=)")]
+    other.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    nbformat.write(other, str(tmp_path / "other.ipynb"))
+    page_exporter.cache_clear()
+    alone = render_html(first, tmp_path / "alone.html", title="Day 0").read_text()
+    render_html(tmp_path / "other.ipynb", tmp_path / "other.html", title="Other")
+    again = render_html(first, tmp_path / "again.html", title="Day 0").read_text()
+    assert page_exporter() is page_exporter()
+    assert again == alone
