@@ -42,6 +42,7 @@ RANKS: dict[str, float] = {
             "systems",
             "inputs",
             "traces",
+            "prices",
             "tables",
             "models",
         ],

@@ -176,6 +176,14 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
     worst = position["slices"]["rows"][0]  # combination products: the PoC's retrieval splits their names
     assert worst["value"] == "combination" and worst["significantly_worse"]
     assert "targets.min_pass_rate" in " ".join(checks["eval.meets_quality_target"]["inputs"])
+    # the production traces (Day 2): latency and cost observed in production beside Day 4's replay, and the
+    # prompts with personal data that went to the US endpoint fail residency (the spec alone says it gets none)
+    for check in ("latency.meets_target", "cost.meets_target"):
+        assert checks[check]["evidence"].startswith("measured on replay: ")
+        assert "; observed in production: " in checks[check]["evidence"]
+    residency = checks["compliance.residency"]
+    assert residency["status"] == "fail" and "api.us-east.example-llm.com:443" in residency["evidence"]
+    assert "Production traces" in (out / "data_picture.html").read_text()
     readout = read_artifact(out, "readout")
     assert readout["summaries"]["eval_position"]["task"] == "generation"
     for f in out.rglob("*"):

@@ -1,7 +1,8 @@
 """Day 2 — the data picture: production sources profiled where they live, read-only.
 
 :mod:`.connect` opens each source read-only; :mod:`.profile` profiles a table in one pass; :mod:`.pii`,
-:mod:`.language` and :mod:`.latency` add personal data, the language mix and read latency;
+:mod:`.language` and :mod:`.latency` add personal data, the language mix and read latency; :mod:`.traces`
+profiles an LLM app's production traces (volume, latency, cost, errors, destinations, sessions);
 :mod:`.picture` puts the sources side by side; :mod:`.display` shows it.
 """
 

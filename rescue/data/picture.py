@@ -3,7 +3,9 @@
 For each source: reachability (with a named error), owner and the evidence for the claim, region
 against the allowed regions, a one-pass profile, freshness, read latency and personal-data hits
 (counts only, never values). Across sources: key and text overlap, and the PoC's demo examples set
-against the production text ("data only in the demo").
+against the production text ("data only in the demo"). A ``kind: traces`` source (an LLM app's production
+calls) is profiled by :mod:`.traces`, and what it observed (latency, cost, destinations) is summed up in
+``production`` for the gap.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .profile import (
     profile_columns,
     quote_ident,
 )
+from .traces import production_observed, profile_traces
 
 PII_ROWS = 50_000  # the first rows of a source scanned for personal data (and sampled for languages)
 OVERLAP_ROWS = 1_000_000  # ids/texts per source compared across sources
@@ -311,7 +314,10 @@ def build_picture(
     as_of = as_of or date.today()
     entries, work = [], {}
     for source in spec.sources:
-        entry, private = profile_source(spec, source, as_of, probes, pii_region)
+        if source.kind == "traces":  # an LLM app's production calls: their own profile (rescue.data.traces)
+            entry, private = profile_traces(spec, source, as_of, pii_region), {}
+        else:
+            entry, private = profile_source(spec, source, as_of, probes, pii_region)
         entries.append(entry)
         work[source.name] = private
 
@@ -362,6 +368,7 @@ def build_picture(
         for p in spec.compliance.providers
     ]
     pii_mismatch = [e["name"] for e in reachable if e["pii_found"] and e["personal_data_declared"] is False]
+    production = production_observed(entries)
     return {
         "as_of": as_of.isoformat(),
         "summary": {
@@ -386,4 +393,5 @@ def build_picture(
         "sources": entries,
         "cross_source": {"key_overlap": key_overlap, "text_overlap": text_overlap},
         "demo_vs_production": demo_vs_production,
+        **({"production": production} if production is not None else {}),
     }

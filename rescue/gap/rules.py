@@ -207,7 +207,8 @@ def _beside_production(
         bound = getattr(ctx.spec.targets, target) if target is not None else value
         if bound is not None:
             verdict = "meets" if _OPS[op](measured, bound) else "misses"
-            seen += f", {verdict} the {'target' if target else 'requirement'} {OP_WORDS[op]} {quantity(bound, unit)}"
+            kind = "target" if target else "requirement"
+            seen += f", {verdict} the {kind} {OP_WORDS[op]} {quantity(bound, unit)}"
     return Outcome(outcome.status, f"measured on replay: {outcome.evidence}; observed in production: {seen}",
                    [*outcome.inputs, f"data_picture.json {pointer}"], outcome.pending)  # fmt: skip
 
@@ -326,10 +327,10 @@ def residency(ctx: Context) -> Outcome:
 
 
 def _observed_destinations(ctx: Context) -> tuple[dict[str, list[str]], str | None]:
-    """What Day 2's production traces saw of the calls' destinations, for the residency check: the destinations
-    outside the allowed regions and those no provider covers, when their calls carry personal data (found in
-    them, or the traces source is not declared free of it); and what was observed, in words (None without
-    traces)."""
+    """What Day 2's production traces saw of the calls' destinations, for the residency check: the
+    destinations outside the allowed regions and those no provider covers, when their calls carry personal
+    data (found in them, or the traces source is not declared free of it); and what was observed, in words
+    (None without traces)."""
     production = (ctx.artifacts.get("data_picture") or {}).get("production")
     if not production:
         return {"outside": [], "undeclared": []}, None

@@ -77,7 +77,7 @@ or no evidence yet (unknown)."""
 Severity = Literal["blocker", "high", "medium", "low"]
 """How much an open check matters for production."""
 
-SourceKind = Literal["csv", "parquet", "sqlite", "duckdb", "postgres", "http", "ibis"]
+SourceKind = Literal["csv", "parquet", "sqlite", "duckdb", "postgres", "http", "ibis", "traces"]
 """The kinds of production data source rescue reads."""
 
 

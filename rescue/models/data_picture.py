@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from .common import (
     ABSENT,
     Count,
     Date,
     Envelope,
+    Interval,
     Milliseconds,
     OpenRecord,
     Record,
     Share,
     SourceKind,
+    Timestamp,
     artifact_config,
 )
+from .eval_position import PriceUsed
 
 
 class PictureSummary(Record):
@@ -171,6 +176,230 @@ class SourceLatency(OpenRecord):
     aggregate_probes: Count = ABSENT
 
 
+class SkippedLine(Record):
+    """A line (or a record in it) of the trace file that was not read."""
+
+    line: Count
+    reason: str
+
+
+class TraceRead(OpenRecord):
+    """What reading the trace file found, and what it could not read."""
+
+    format: str
+    """``otlp_json``, ``langfuse`` or ``phoenix``."""
+    lines_read: Count
+    lines_skipped: Count
+    skipped: list[SkippedLine]
+    """The first skipped lines, with why (a truncated last line among them)."""
+    spans_read: Count
+    """Every span seen, LLM call or not."""
+    spans_skipped: Count
+    not_llm_calls: dict[str, Count]
+    """Spans that are not LLM calls, by what they are (``invoke_agent``, ``retrieval``…)."""
+    without_parent: Count
+    """LLM calls with no parent span."""
+    orphans: Count
+    """LLM calls whose parent span is not in the file."""
+    unknown_attribute_names: Count
+    unknown_attributes: dict[str, Count]
+    """The most frequent attribute names the vocabulary does not know, with the calls carrying each."""
+
+
+class DayVolume(Record):
+    """Calls on one UTC day."""
+
+    day: Date
+    calls: Count
+
+
+class HourVolume(Record):
+    """Calls in one hour of the day (UTC), over the whole range."""
+
+    hour: Annotated[int, Field(ge=0, le=23)]
+    calls: Count
+    share: Share
+
+
+class CallGap(Record):
+    """The longest time between two consecutive calls."""
+
+    seconds: Annotated[float, Field(ge=0)]
+    start: Timestamp
+    """When the call before the gap started."""
+    end: Timestamp
+    """When the call after the gap started."""
+
+
+class TraceVolume(OpenRecord):
+    """How many calls production made, when."""
+
+    first: Timestamp | None
+    last: Timestamp | None
+    days: Count
+    """Days from the first call's to the last call's, both included."""
+    per_day: list[DayVolume]
+    """Every day of the range, days without a call included."""
+    busiest_hours: list[HourVolume]
+    """The three hours of the day (UTC) with the most calls."""
+    longest_gap: CallGap | None
+    calls_without_time: Count
+
+
+class LatencyGroup(OpenRecord):
+    """Latency of the successful calls of one group (all calls, one model, one operation)."""
+
+    name: str
+    calls: Count
+    """Calls in the group, failed ones included."""
+    measured: Count
+    """Successful calls with a start and an end: what the percentiles are of."""
+    p50: Interval
+    p95: Interval
+    p99: Interval
+    """Milliseconds, with a bootstrap 95% interval."""
+    interval_sample: Count = ABSENT
+    """Calls the intervals were bootstrapped on, when fewer than ``measured`` (a seeded random sample)."""
+    first: Timestamp | None
+    """When the group's first call started (a model switch shows here)."""
+    last: Timestamp | None
+
+
+class TraceLatency(OpenRecord):
+    """Latency observed in production, overall, per model and per operation."""
+
+    overall: LatencyGroup
+    by_model: list[LatencyGroup]
+    by_operation: list[LatencyGroup]
+
+
+class TokenStats(Record):
+    """Tokens per call: mean and 95th percentile."""
+
+    mean: float | None
+    p95: float | None
+
+
+class TraceTokens(OpenRecord):
+    """Tokens per request, of the calls that report their usage."""
+
+    calls_with_usage: Count
+    calls_without_usage: Count
+    tokens_in: TokenStats
+    tokens_out: TokenStats
+
+
+class ModelCost(OpenRecord):
+    """One model's tokens and cost per request."""
+
+    model: str
+    calls_with_usage: Count
+    tokens_in_mean: float
+    tokens_out_mean: float
+    per_call_eur: float | None
+    """Null when the model has no price."""
+    price: PriceUsed | None
+    basis: str
+    """The price and its source, or why the cost is unknown and how to make it known."""
+
+
+class TraceCost(OpenRecord):
+    """Cost per request observed in production, priced as Day 4 prices its calls."""
+
+    per_call_eur: float | None
+    """Mean over the priced calls; null when a model has no price (``basis`` says which)."""
+    total_eur: float | None
+    calls_priced: Count
+    calls_unpriced: Count
+    basis: str
+    by_model: list[ModelCost]
+
+
+class ErrorKind(Record):
+    """Failed calls of one kind (``error.type``)."""
+
+    kind: str
+    calls: Count
+    rate: Interval
+    """Share of all calls, with its Wilson 95% interval."""
+
+
+class TraceErrors(OpenRecord):
+    """Failed calls, overall and by kind."""
+
+    calls: Count
+    errors: Count
+    rate: Interval
+    by_kind: list[ErrorKind]
+
+
+class TraceDestination(OpenRecord):
+    """Where calls went (``server.address:port``), who that is and whether its region is allowed."""
+
+    destination: str
+    address: str | None
+    port: int | None
+    """As the calls record it (not checked: a trace file is data)."""
+    calls: Count
+    share: Share
+    providers: list[str]
+    """The provider names the calls give (``gen_ai.provider.name``)."""
+    models: list[str]
+    declared_as: str | None
+    """The ``compliance.providers`` entry that covers it; null when none does."""
+    region: str | None
+    region_allowed: bool | None
+    receives_personal_data_declared: bool | None
+    status: Literal["allowed", "outside", "declared", "undeclared", "loopback", "not recorded"]
+    """``outside`` the allowed regions, ``undeclared`` (no declared provider covers it), ``declared`` when the
+    spec allows no region in particular, ``loopback`` (this machine) or ``not recorded``."""
+    pii_in_prompts: dict[str, Count]
+    """Prompts holding each kind of personal data (counts only)."""
+    pii_in_completions: dict[str, Count]
+    personal_data: bool
+    """Whether any personal data was found in its calls."""
+
+
+class TraceProvider(OpenRecord):
+    """A provider the calls name, with where its calls went."""
+
+    name: str
+    calls: Count
+    destinations: list[str]
+    regions: list[str]
+    """The regions of the declared providers covering its destinations."""
+    outside_allowed_calls: Count
+
+
+class TraceSessions(OpenRecord):
+    """Conversations: how many, and their turns (LLM calls) per session."""
+
+    sessions: Count
+    calls_in_sessions: Count
+    calls_without_session: Count
+    turns_mean: float | None
+    turns_p95: float | None
+    turns_max: Count | None
+
+
+class TracesProfile(OpenRecord):
+    """What an LLM app's production traces say: volume, latency, tokens and cost, errors, destinations,
+    providers and sessions, and what reading the file skipped."""
+
+    format: str
+    calls: Count
+    """LLM calls read."""
+    read: TraceRead
+    volume: TraceVolume
+    latency: TraceLatency
+    tokens: TraceTokens
+    cost: TraceCost
+    errors: TraceErrors
+    destinations: list[TraceDestination]
+    providers: list[TraceProvider]
+    sessions: TraceSessions
+
+
 class Source(OpenRecord):
     """One declared production source: reachability, owner, region, profile, freshness, latency and
     personal data.
@@ -206,6 +435,8 @@ class Source(OpenRecord):
     """Text column to the count of values holding each kind of personal data."""
     pii_found: bool | None
     pii_scanned_rows: Count = ABSENT
+    traces: TracesProfile = ABSENT
+    """A ``kind: traces`` source: what production's LLM calls did (absent for other kinds, or when unread)."""
 
 
 class KeyOverlap(OpenRecord):
@@ -251,6 +482,37 @@ class DemoVsProduction(OpenRecord):
     demo_texts_found_in_production: Count
 
 
+class ObservedDestination(OpenRecord):
+    """A destination of production calls that the residency check reads."""
+
+    source: str
+    destination: str
+    calls: Count
+    declared_as: str | None
+    region: str | None
+    personal_data: bool
+    """Whether personal data was found in the calls to it."""
+    personal_data_declared: bool | None
+    """What the spec says of the traces source's personal data."""
+
+
+class ProductionObserved(OpenRecord):
+    """What the traces sources observed in production: the gap's evidence beside Day 4's replay."""
+
+    sources: list[str]
+    calls: Count
+    latency_p95_ms: Milliseconds | None
+    """The highest p95 latency of successful calls over the traces sources."""
+    latency_calls: Count
+    latency_source: str | None
+    cost_per_call_eur: float | None
+    """The highest cost per request over the traces sources; null when one has a model without a price."""
+    cost_calls: Count
+    cost_unknown_because: str | None
+    outside_allowed_regions: list[ObservedDestination]
+    undeclared_destinations: list[ObservedDestination]
+
+
 class DataPictureArtifact(Envelope):
     """The data picture: every declared production source profiled where it lives, read-only, and the demo set
     against production."""
@@ -267,3 +529,5 @@ class DataPictureArtifact(Envelope):
     cross_source: CrossSource
     demo_vs_production: DemoVsProduction | None
     """Null when the spec declares no demo examples."""
+    production: ProductionObserved = ABSENT
+    """What the traces sources observed in production (absent without one that was read)."""

@@ -165,6 +165,13 @@ def check_spec(spec: Spec) -> list[SpecIssue]:
             )
         if src.dsn is not None and src.kind not in ("postgres", "ibis"):
             issues.append(SpecIssue(f"{at}.dsn", str(src.dsn), "no dsn unless kind is postgres or ibis"))
+        if src.format is not None and src.kind != "traces":
+            issues.append(SpecIssue(f"{at}.format", src.format, "no format unless kind is traces"))
+        if src.kind == "traces":
+            for name in ("table", "id_column", "text_column", "timestamp_column", "encoding", "delimiter"):
+                if getattr(src, name) is not None:
+                    expected = f"no {name} when kind is traces (one row per LLM call, with its own columns)"
+                    issues.append(SpecIssue(f"{at}.{name}", getattr(src, name), expected))
 
     for field, value in (
         ("eval.labels", spec.eval.labels),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rescue.evals.prices import lookup, price_table, unknown_model
+from rescue.prices import lookup, price_table, unknown_model
 
 
 def test_a_model_in_prices_yaml_is_priced_there() -> None:
     price = lookup("example-llm")
     assert price is not None and (price.input_per_mtok, price.output_per_mtok) == (2.5, 10.0)
-    assert price.source == "rescue/evals/prices.yaml" and price.as_of == "2026-11-01"
+    assert price.source == "rescue/prices.yaml" and price.as_of == "2026-11-01"
     assert price.cost_eur(1_000_000, 100_000) == pytest.approx(3.5)
 
 
