@@ -265,19 +265,13 @@ def _sessions(frame: pd.DataFrame) -> dict[str, Any]:
 # --- destinations and personal data ----------------------------------------------------------------
 
 
-def _host_matches(host: str, pattern: str) -> bool:
-    """Whether ``host`` is ``pattern``, or a subdomain of ``*.domain`` (case and a final dot aside)."""
-    host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
-    return host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
-
-
 def covering_provider(spec: Spec, address: str | None, provider: str | None) -> Provider | None:
     """The ``compliance.providers`` entry that covers a destination: the one whose ``hosts`` cover its host,
     else the one named as the calls' provider (``gen_ai.provider.name``) when no other entry has that name."""
     providers = spec.compliance.providers
     if address:
         for p in providers:
-            if any(_host_matches(address, pattern) for pattern in p.hosts):
+            if p.covers(address):
                 return p
     named = [p for p in providers if provider and p.name == provider]
     return named[0] if len(named) == 1 else None

@@ -87,11 +87,6 @@ def likely_cause(kinds: Counter, messages: list[str]) -> str:
     return "the PoC's own code raises on these items: see the messages"
 
 
-def _matches(host: str, pattern: str) -> bool:
-    host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
-    return host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
-
-
 def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Where the PoC's calls went (seen by :mod:`rescue.systems.watch` inside the PoC's process; for an HTTP PoC,
     which rescue calls itself, its url): each destination with the items that reached it, matched to a declared
@@ -123,8 +118,7 @@ def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) 
             entry["connections"] += int(d.get("connections") or 0)
             texts.setdefault(key, []).append(str(item.get("text", "")))
     for key, entry in found.items():
-        provider = next((p for p in spec.compliance.providers if any(_matches(entry["host"], h) for h in p.hosts)),
-                        None)  # fmt: skip
+        provider = next((p for p in spec.compliance.providers if p.covers(entry["host"])), None)
         entry["provider"] = provider.name if provider else None
         entry["region"] = provider.region if provider else None
         entry["allowed"] = None if (provider is None or not allowed) else provider.region in allowed

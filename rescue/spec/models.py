@@ -221,6 +221,16 @@ class Provider(Model):
         "the destinations Day 4 sees the PoC reach are matched to them",
     )
 
+    def covers(self, host: str) -> bool:
+        """Whether ``host`` is one of :attr:`hosts`, or a subdomain of a ``*.domain`` one (case and a final dot
+        aside): the one rule Day 2 (traces) and Day 4 (watched calls) match destinations by."""
+        host = host.lower().rstrip(".")
+        for pattern in self.hosts:
+            pattern = pattern.lower().rstrip(".")
+            if host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:])):
+                return True
+        return False
+
 
 class Compliance(Model):
     allowed_regions: list[NonEmpty] = Field(default_factory=list)
