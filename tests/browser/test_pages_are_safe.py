@@ -136,8 +136,41 @@ def plant_pharma(project: Path, p: Payloads) -> None:
     _edit_yaml(project / "attestations.yaml", attestations)
 
 
+def _traces(path: Path, p: Payloads) -> None:
+    """Payloads in what production traces record: a model name, a destination host and an error kind."""
+    import gzip
+
+    planted = {
+        "gen_ai.response.model": "trace model",
+        "server.address": "trace host",
+        "error.type": "trace error kind",
+    }
+    done: set[str] = set()
+    lines = []
+    for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
+        doc = json.loads(line)
+        for rs in doc.get("resourceSpans", []):
+            for ss in rs.get("scopeSpans", []):
+                for span in ss.get("spans", []):
+                    keys = {a["key"] for a in span.get("attributes", [])}
+                    if not keys & {"gen_ai.request.model", "gen_ai.response.model"}:
+                        continue  # an LLM call's span: the one Day 2 reads
+                    for attr in span.get("attributes", []):
+                        if (
+                            attr["key"] in planted
+                            and attr["key"] not in done
+                            and "stringValue" in attr["value"]
+                        ):
+                            attr["value"]["stringValue"] = p(planted[attr["key"]])
+                            done.add(attr["key"])
+        lines.append(json.dumps(doc))
+    assert done == set(planted), done
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8")))
+
+
 def plant_rag(project: Path, p: Payloads) -> None:
     _sqlite(project / "sources/reviews.sqlite", "reviews", "review", "review_id", p, 20, "review row")
+    _traces(project / "sources/traces.jsonl.gz", p)
     questions = pd.read_csv(project / "questions.csv", dtype=str, keep_default_na=False)
     _frame_cells(questions, "reference", p, 1, "reference answer")
     _frame_cells(questions, "reference_origin", p, 11, "reference origin", append=False)
