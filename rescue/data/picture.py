@@ -35,27 +35,12 @@ from .profile import (
     profile_columns,
     quote_ident,
 )
-from .traces import production_observed, profile_traces
+from .traces import production_observed, profile_traces, source_entry
 
 PII_ROWS = 50_000  # the first rows of a source scanned for personal data (and sampled for languages)
 OVERLAP_ROWS = 1_000_000  # ids/texts per source compared across sources
 LANGUAGE_MIN_MEDIAN = 20  # a text column whose median value is shorter holds codes or labels, not prose
 _THREADS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescue-texts")
-
-
-def _location(source: Source) -> str:
-    # never a DSN: it may carry credentials; show the reference instead
-    if source.kind in ("postgres", "ibis"):
-        return f"{source.dsn} table {source.table}"
-    if source.kind in ("sqlite", "duckdb"):
-        return f"{source.location} table {source.table}"
-    return source.location or ""
-
-
-def _owner(source: Source) -> dict[str, Any] | None:
-    if source.owner is None:
-        return None
-    return source.owner.model_dump(mode="json")
 
 
 def _server_pass(opened: OpenSource) -> dict[str, Any]:
@@ -167,30 +152,7 @@ def profile_source(
     spec: Spec, source: Source, as_of: date, probes: int = 15, pii_region: str = "GB"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Profile one source. Returns its picture entry and private working data (hashes, ids) for cross-source checks."""
-    allowed = set(spec.compliance.allowed_regions)
-    entry: dict[str, Any] = {
-        "name": source.name,
-        "kind": source.kind,
-        "location": _location(source),
-        "owner": _owner(source),
-        "owner_evidence": bool(source.owner and source.owner.evidence),
-        "region": source.region,
-        "region_allowed": (source.region in allowed) if (allowed and source.region) else None,
-        "personal_data_declared": source.contains_personal_data,
-        "status": "ok",
-        "error": None,
-        "notes": [],
-        "engine": None,
-        "rows": None,
-        "sampled_rows": None,
-        "profile": None,
-        "duplicate_rows": None,
-        "key": None,
-        "freshness": None,
-        "latency": None,
-        "pii": {},
-        "pii_found": None,
-    }
+    entry = source_entry(spec, source)
     work: dict[str, Any] = {}
     if source.text_column:
         language.preload()  # its language will be told: load the model in the background meanwhile

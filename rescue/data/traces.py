@@ -414,13 +414,22 @@ def _read_report(report: Any) -> dict[str, Any]:
 # --- the source ------------------------------------------------------------------------------------
 
 
-def trace_entry(spec: Spec, source: Source) -> dict[str, Any]:
-    """A traces source's picture entry before it is read: what the spec says of it."""
+def _location(source: Source) -> str:
+    # never a DSN: it may carry credentials; show the reference instead
+    if source.kind in ("postgres", "ibis"):
+        return f"{source.dsn} table {source.table}"
+    if source.kind in ("sqlite", "duckdb"):
+        return f"{source.location} table {source.table}"
+    return source.location or ""
+
+
+def source_entry(spec: Spec, source: Source) -> dict[str, Any]:
+    """A source's picture entry before it is read, any kind of source: what the spec says of it."""
     allowed = set(spec.compliance.allowed_regions)
     return {
         "name": source.name,
         "kind": source.kind,
-        "location": source.location or "",
+        "location": _location(source),
         "owner": source.owner.model_dump(mode="json") if source.owner else None,
         "owner_evidence": bool(source.owner and source.owner.evidence),
         "region": source.region,
@@ -448,7 +457,7 @@ def profile_traces(
     """Profile a ``kind: traces`` source: its picture entry, with the ``traces`` section (see the module)."""
     from ..traces import read_traces_with_report
 
-    entry = trace_entry(spec, source)
+    entry = source_entry(spec, source)
     language.preload()  # the prompts' language will be told: load the model while the file is read
     try:
         frame, report = read_traces_with_report(spec.path(source.location or ""), source.format or "auto")
