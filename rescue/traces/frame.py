@@ -229,6 +229,27 @@ class FrameBuilder:
         if session_id and trace_id and trace_id not in self.trace_sessions:
             self.trace_sessions[trace_id] = session_id
 
+    def add_span(self, found: Any, report: TraceReadReport, *, trace_id: str | None, span_id: str | None,
+                 parent_id: str | None, start_ns: int | None, end_ns: int | None, error: bool,
+                 service_name: str | None = None) -> None:  # fmt: skip
+        """One span whose attributes :func:`rescue.traces.vocabulary.map_attributes` mapped (``found``): noted,
+        counted as not an LLM call or added as one, its unknown attribute names counted."""
+        self.see_span(trace_id, span_id, found.session_id)
+        not_llm = found.not_llm_call()
+        if not_llm is not None:
+            report.not_llm_calls[not_llm] += 1
+            return
+        for name in found.unknown:
+            report.unknown_attributes[name] += 1
+        self.add(Call(
+            trace_id=trace_id, span_id=span_id, parent_id=parent_id, session_id=found.session_id,
+            start_ns=start_ns, end_ns=end_ns, operation=found.operation, provider=found.provider, model=found.model,
+            input_text=found.input_text, output_text=found.output_text, tokens_in=found.tokens_in,
+            tokens_out=found.tokens_out, error=error, error_type=found.error_type,
+            server_address=found.server_address, server_port=found.server_port, service_name=service_name,
+            attributes_unknown=len(found.unknown),
+        ))  # fmt: skip
+
     def add(self, call: Call) -> None:
         self._rows.append(call)
         self._parents.append(call.parent_id)

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from . import vocabulary
-from .frame import Call, FrameBuilder, TraceReadReport, iter_json_lines, open_binary
+from .frame import FrameBuilder, TraceReadReport, iter_json_lines, open_binary
 
 FORMAT = "otlp_json"
 WHOLE_DOCUMENT_LIMIT = 64 * 1024 * 1024  # a file of no good lines up to this size is tried as one document
@@ -169,35 +169,10 @@ def _read_span(span: dict, service: Any, builder: FrameBuilder, report: TraceRea
         for event in span.get("events") or ()
     ]
     found = vocabulary.map_attributes(attributes, events, any_value)
-    builder.see_span(trace_id, span_id, found.session_id)
-    not_llm = found.not_llm_call()
-    if not_llm is not None:
-        report.not_llm_calls[not_llm] += 1
-        return
-    for name in found.unknown:
-        report.unknown_attributes[name] += 1
     code = (span.get("status") or {}).get("code")
-    error = code in _ERROR_CODES or (found.error_type is not None and code not in _OK_CODES)
-    builder.add(
-        Call(
-            trace_id=trace_id,
-            span_id=span_id,
-            parent_id=hex_id(span.get("parentSpanId")),
-            session_id=found.session_id,
-            start_ns=_nanos(span.get("startTimeUnixNano")),
-            end_ns=_nanos(span.get("endTimeUnixNano")),
-            operation=found.operation,
-            provider=found.provider,
-            model=found.model,
-            input_text=found.input_text,
-            output_text=found.output_text,
-            tokens_in=found.tokens_in,
-            tokens_out=found.tokens_out,
-            error=error,
-            error_type=found.error_type,
-            server_address=found.server_address,
-            server_port=found.server_port,
-            service_name=service if isinstance(service, str) else None,
-            attributes_unknown=len(found.unknown),
-        )
-    )
+    builder.add_span(
+        found, report, trace_id=trace_id, span_id=span_id, parent_id=hex_id(span.get("parentSpanId")),
+        start_ns=_nanos(span.get("startTimeUnixNano")), end_ns=_nanos(span.get("endTimeUnixNano")),
+        error=code in _ERROR_CODES or (found.error_type is not None and code not in _OK_CODES),
+        service_name=service if isinstance(service, str) else None,
+    )  # fmt: skip

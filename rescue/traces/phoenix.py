@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from rescue.errors import SourceUnavailable
 
 from . import vocabulary
-from .frame import Call, FrameBuilder, TraceReadReport, iter_json_lines, missing, open_binary, timestamp_ns
+from .frame import FrameBuilder, TraceReadReport, iter_json_lines, missing, open_binary, timestamp_ns
 
 FORMAT = "phoenix"
 BATCH_ROWS = 10_000
@@ -197,34 +197,9 @@ def _read_row(row: dict, builder: FrameBuilder, report: TraceReadReport) -> None
     found = vocabulary.map_attributes(attributes, _events(row.get("events")))
     trace_id = _id(row.get("context.trace_id", row.get("trace_id")))
     span_id = _id(row.get("context.span_id", row.get("span_id")))
-    builder.see_span(trace_id, span_id, found.session_id)
-    not_llm = found.not_llm_call()
-    if not_llm is not None:
-        report.not_llm_calls[not_llm] += 1
-        return
-    for name in found.unknown:
-        report.unknown_attributes[name] += 1
     status = row.get("status_code")
-    builder.add(
-        Call(
-            trace_id=trace_id,
-            span_id=span_id,
-            parent_id=_id(row.get("parent_id")),
-            session_id=found.session_id,
-            start_ns=timestamp_ns(row.get("start_time")),
-            end_ns=timestamp_ns(row.get("end_time")),
-            operation=found.operation,
-            provider=found.provider,
-            model=found.model,
-            input_text=found.input_text,
-            output_text=found.output_text,
-            tokens_in=found.tokens_in,
-            tokens_out=found.tokens_out,
-            error=isinstance(status, str) and status.strip().upper() == "ERROR",
-            error_type=found.error_type,
-            server_address=found.server_address,
-            server_port=found.server_port,
-            service_name=None,
-            attributes_unknown=len(found.unknown),
-        )
-    )
+    builder.add_span(
+        found, report, trace_id=trace_id, span_id=span_id, parent_id=_id(row.get("parent_id")),
+        start_ns=timestamp_ns(row.get("start_time")), end_ns=timestamp_ns(row.get("end_time")),
+        error=isinstance(status, str) and status.strip().upper() == "ERROR",
+    )  # fmt: skip
