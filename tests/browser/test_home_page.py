@@ -7,7 +7,6 @@ the home page and of the readout's first screen are kept in ``test-artifacts/`` 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,16 +17,8 @@ import pytest
 
 from rescue import __version__
 from rescue.week import DAYS, run_week
-from tests.conftest import REPO, copy_sample
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-]
+from tests.browser.chromium import ARTIFACTS, launched
+from tests.conftest import copy_sample
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +31,11 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-            pytest.fail("Debian's chromium is not installed (./dev test installs it)")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
         context.route("**/*", lambda route: route.abort() if not route.request.url.startswith(("file:", "data:"))
                       else route.continue_())  # fmt: skip  # offline: nothing leaves the machine
         yield context.new_page()
-        browser.close()
 
 
 def _local(url: str) -> Path:

@@ -24,26 +24,13 @@ from typing import Any
 
 import pytest
 
+from tests.browser.chromium import ARTIFACTS, launched, require_chromium
 from tests.conftest import REPO, copy_rag_sample
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]  # fmt: skip
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture
 def lab(tmp_path: Path):
-    if not CHROMIUM.exists():
-        if _ci():
-            pytest.fail("Debian's chromium is not installed (./dev test installs it)")
-        pytest.skip("no /usr/bin/chromium")
+    require_chromium()
     root = tmp_path / "root"
     shutil.copytree(REPO / "workbooks", root / "workbooks")
     shutil.copytree(REPO / "sample_data" / "pharma-feedback", root / "sample_data" / "pharma-feedback")
@@ -125,19 +112,14 @@ def _run_all(page) -> None:
 @contextlib.contextmanager
 def _page(request) -> Iterator[Any]:
     """A page in Debian's chromium; on failure a full-page screenshot lands in test-artifacts/."""
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             yield page
         except Exception:
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
             raise
-        finally:
-            browser.close()
 
 
 def _type_name(page, name: str) -> None:

@@ -10,7 +10,6 @@ shown on a page as text.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,13 +20,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.browser.chromium import launched
 from tests.conftest import copy_rag_sample, copy_sample
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]  # fmt: skip
 RUN = "(window.__pwned=window.__pwned||[]).push('{id}')"
 KINDS = [
     '<img src=x onerror="' + RUN + '">',
@@ -229,16 +224,8 @@ def run(project: Path, out: Path, p: Payloads) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-            pytest.fail("Debian's chromium is not installed (./dev test installs it)")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 CLICK_LINKS = """() => {
