@@ -22,7 +22,9 @@ ledger records less the PoC's sleep (the JSON round trip over the worker's socke
 slot over the sleep, and the time per call of a PoC that answers at once, called one at a time, in worker
 processes and in a thread of rescue's own process (``poc.isolation: thread``). Last, a CPU-bound PoC
 (``--busy-ms`` of pure Python per call) in worker processes and in threads, at concurrency = the cores: the
-GIL lets threads use one core, processes use them all.
+GIL lets threads use one core, processes use them all. Last, what the span capture (:mod:`rescue.systems.spans`:
+each HTTP request the PoC sends, as an OpenTelemetry span) costs a call: a PoC that sends one httpx request to a
+server that answers at once, timed with the capture on and off, in turns.
 
 The HTTP PoC is a tiny asyncio HTTP/1.1 server run in a separate process (so its work never competes with the
 client for the GIL): ``POST /classify`` with a JSON body ``{"input": ...}`` sleeps ``--latency-ms`` and
@@ -555,6 +557,55 @@ def bench_workers(work: Path, args: argparse.Namespace, items: list[dict[str, An
         f"  CPU-bound PoC ({args.busy_ms:g} ms of pure Python per call, {len(busy_items)} calls, concurrency {cores} "
         f"= the cores): worker processes {busy['process']:.2f} s ({serial / busy['process']:.2f}x one core), "
         f"threads {busy['thread']:.2f} s ({serial / busy['thread']:.2f}x one core)"
+    )  # fmt: skip
+    bench_span_capture(work, items, args.repeats)
+
+
+SPAN_POC = """
+import httpx
+
+client = httpx.Client(trust_env=False)
+
+def classify(text):
+    return client.post(URL, json={"input": text}).json()
+"""
+
+
+def bench_span_capture(work: Path, items: list[dict[str, Any]], repeats: int) -> None:
+    """What capturing each HTTP request as a span (:mod:`rescue.systems.spans`) costs a call: a PoC that sends
+    one httpx request to the PoC server (answering at once), called one at a time in a worker process with the
+    capture on and off, in turns; the median time per call of each."""
+    from rescue.systems.function import poc_code
+    from rescue.systems.workers import WorkerPool
+
+    server = start_poc(0.0)
+    pools: dict[bool, WorkerPool] = {}
+    try:
+        path = work / "span_poc.py"
+        path.write_text(SPAN_POC.replace("URL", repr(server.url)), encoding="utf-8")
+        code = poc_code(path, "classify", False)
+        pools = {flag: WorkerPool(code, size=1, timeout_s=30, spans=flag) for flag in (True, False)}
+        calls = items[: min(len(items), 500)]
+        per_call: dict[bool, list[float]] = {True: [], False: []}
+        for pool in pools.values():
+            pool.call(calls[0])  # the first request opens the connection
+        for _ in range(repeats):
+            for flag, pool in pools.items():
+                started = time.perf_counter()
+                for item in calls:
+                    answer = pool.call(item)
+                if flag and not answer.spans:
+                    raise SystemExit("the span capture recorded no span: the figure would mean nothing")
+                per_call[flag].append((time.perf_counter() - started) / len(calls) * 1e6)
+    finally:
+        for pool in pools.values():
+            pool.close()
+        server.stop()
+    on, off = statistics.median(per_call[True]), statistics.median(per_call[False])
+    print(
+        f"  span capture (one httpx request a call, {len(calls)} calls one at a time, median of {repeats} in turns): "
+        f"{on:.0f} µs per call with it, {off:.0f} µs without: {on - off:.0f} µs per call for the span "
+        f"({(on - off) / off * 100:.0f}% of a call to a server that answers at once)"
     )  # fmt: skip
 
 

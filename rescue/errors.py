@@ -114,7 +114,8 @@ class CallFailed(RescueError):
     """One call of a system gave no answer. The runner records it in the ledger and counts it; it never stops the
     run. ``kind`` is ``error``, ``timeout``, ``connection``, ``http_5xx``, ``rate_limited``, ``auth``, ``http_4xx``,
     ``bad_request``, ``bad_response``, ``crash`` or ``missing``; ``transient`` ones are retried, after
-    ``retry_after_s`` when the system said. ``destinations``: where the failed call went, when it was watched."""
+    ``retry_after_s`` when the system said. ``destinations``: where the failed call went, when it was watched;
+    ``spans``: the HTTP requests it sent, when they were captured."""
 
     def __init__(self, kind: str, message: str, transient: bool = False, retry_after_s: float | None = None):
         super().__init__(message)
@@ -122,6 +123,7 @@ class CallFailed(RescueError):
         self.transient = transient
         self.retry_after_s = retry_after_s
         self.destinations: list[dict] | None = None
+        self.spans: list[dict] | None = None
 
 
 class ArtifactError(RescueError):

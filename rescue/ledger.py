@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS calls (
     created_at TEXT NOT NULL,
     raw_output TEXT,               -- the answer as the PoC returned it (an SDK object's fields), when not the output
     destinations TEXT,             -- where the call went on the network (host, port, connections), when watched
+    spans TEXT,                    -- the HTTP requests the call sent (OpenTelemetry span attributes), when captured
     PRIMARY KEY (dataset, item, system, config, repeat)
 );
 CREATE TABLE IF NOT EXISTS label_events (
@@ -98,6 +99,8 @@ class Call:
     """The answer as the system returned it (an SDK response's fields) when ``output`` is its normalised form."""
     destinations: list[dict[str, Any]] | None = None
     """Where the call went on the network (:mod:`rescue.systems.watch`), when it was watched."""
+    spans: list[dict[str, Any]] | None = None
+    """The HTTP requests the call sent (:mod:`rescue.systems.spans`), when they were captured."""
 
     @property
     def ok(self) -> bool:
@@ -121,7 +124,7 @@ class Ledger:
     def _migrate(self) -> None:
         """Bring a ledger written by an older rescue up to this schema (in one transaction)."""
         calls = {row[1] for row in self._con.execute("PRAGMA table_info(calls)")}
-        for column in ("raw_output", "destinations"):  # in this order: a row is read by position
+        for column in ("raw_output", "destinations", "spans"):  # in this order: a row is read by position
             if column not in calls:
                 # another process may have added it meanwhile
                 with self._lock, contextlib.suppress(sqlite3.OperationalError):
@@ -166,13 +169,14 @@ class Ledger:
         with self._lock:
             self._con.execute(
                 "INSERT INTO calls (dataset, item, system, config, repeat, input_hash, output, error, error_kind, "
-                "latency_ms, attempts, tokens_in, tokens_out, cost_eur, created_at, raw_output, destinations) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "latency_ms, attempts, tokens_in, tokens_out, cost_eur, created_at, raw_output, destinations, spans) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (dataset, item, system, config, repeat) DO UPDATE SET "
                 "input_hash=excluded.input_hash, output=excluded.output, error=excluded.error, "
                 "error_kind=excluded.error_kind, latency_ms=excluded.latency_ms, attempts=excluded.attempts, "
                 "tokens_in=excluded.tokens_in, tokens_out=excluded.tokens_out, cost_eur=excluded.cost_eur, "
-                "created_at=excluded.created_at, raw_output=excluded.raw_output, destinations=excluded.destinations "
+                "created_at=excluded.created_at, raw_output=excluded.raw_output, destinations=excluded.destinations, "
+                "spans=excluded.spans "
                 "WHERE calls.input_hash != excluded.input_hash OR calls.error IS NOT NULL",
                 (
                     call.dataset, call.item, call.system, call.config, call.repeat, call.input_hash,
@@ -181,6 +185,7 @@ class Ledger:
                     call.tokens_out, call.cost_eur, datetime.now(UTC).isoformat(timespec="milliseconds"),
                     None if call.raw is None else redact(json.dumps(call.raw, ensure_ascii=False, default=str)),
                     None if call.destinations is None else redact(json.dumps(call.destinations, default=str)),
+                    None if call.spans is None else redact(json.dumps(call.spans, ensure_ascii=False, default=str)),
                 ),
             )  # fmt: skip
 
@@ -279,4 +284,5 @@ def _call(row: tuple[Any, ...], cached: bool) -> Call:
     output = json.loads(row[6]) if row[6] is not None else None
     raw = json.loads(row[15]) if len(row) > 15 and row[15] is not None else None
     destinations = json.loads(row[16]) if len(row) > 16 and row[16] is not None else None
-    return Call(*row[:6], output, *row[7:14], cached=cached, raw=raw, destinations=destinations)
+    spans = json.loads(row[17]) if len(row) > 17 and row[17] is not None else None
+    return Call(*row[:6], output, *row[7:14], cached=cached, raw=raw, destinations=destinations, spans=spans)

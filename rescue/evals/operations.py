@@ -21,17 +21,34 @@ from ..ledger import Call
 from ..prices import Price, lookup, unknown_model
 from ..spec import PocSpec, Spec
 from ..stats import percentile_with_interval, wilson
+from ..systems.watch import is_loopback
 from .display.common import p_text
 
 CHARS_PER_TOKEN = 4  # a common rule of thumb, used only when the PoC reports no token usage
 
 
 def reported_model(calls: list[Call]) -> str | None:
-    """The model the answers say they came from (an SDK response's ``model``), the most frequent one."""
+    """The model the answers say they came from (an SDK response's ``model``, else the model the provider's
+    responses named on the wire: ``gen_ai.response.model``), the most frequent one."""
     models = Counter(
         c.raw.get("model") for c in calls if c.ok and isinstance(c.raw, dict) and c.raw.get("model")
     )
+    if not models:
+        models = Counter(m for c in calls if c.ok for m in _span_values(c, "gen_ai.response.model"))
     return models.most_common(1)[0][0] if models else None
+
+
+def _span_values(call: Call, attribute: str) -> list[Any]:
+    return [
+        s["attributes"][attribute] for s in call.spans or [] if s["attributes"].get(attribute) is not None
+    ]
+
+
+def _reported_by_spans(call: Call) -> bool:
+    """Whether the call's tokens are the ones its HTTP responses reported (the answer itself had none)."""
+    return bool(_span_values(call, "gen_ai.usage.input_tokens")) and not (
+        isinstance(call.raw, dict) and isinstance(call.raw.get("usage"), dict)
+    )
 
 
 def errors_summary(calls: list[Call]) -> dict[str, Any]:
@@ -94,7 +111,8 @@ def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) 
     (counts per kind, never values). None when there is nothing to say (no call)."""
     from ..data.pii import count_pii
 
-    watched = [(c, it) for c, it in zip(calls, items, strict=True) if c.destinations is not None]
+    watched = [(c, it) for c, it in zip(calls, items, strict=True)
+               if c.destinations is not None or c.spans is not None]  # fmt: skip
     if not watched and spec.poc.url and calls:  # rescue sends an HTTP PoC's calls itself: to its url
         url = urlsplit(spec.poc.url)
         port = url.port or (443 if url.scheme == "https" else 80)
@@ -109,21 +127,37 @@ def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) 
     allowed = set(spec.compliance.allowed_regions)
     found: dict[tuple[str, Any], dict[str, Any]] = {}
     texts: dict[tuple[str, Any], list[str]] = {}
+    in_requests: dict[tuple[str, Any], Counter[str]] = {}
     for call, item in watched:
-        for d in call.destinations or []:
-            key = (str(d["host"]), d.get("port"))
-            entry = found.setdefault(key, {"host": key[0], "port": key[1], "loopback": bool(d.get("loopback")),
-                                           "items": 0, "connections": 0})  # fmt: skip
+        reached = {(str(d["host"]), d.get("port")): d for d in call.destinations or []}
+        requests = Counter((str(a.get("server.address", "")), a.get("server.port"))
+                           for a in (s["attributes"] for s in call.spans or []))  # fmt: skip
+        for key in dict.fromkeys([*reached, *requests]):
+            d = reached.get(key, {})
+            entry = found.setdefault(key, {"host": key[0], "port": key[1], "items": 0, "connections": 0,
+                                           "requests": 0, "loopback": bool(d.get("loopback")) if d
+                                           else is_loopback(key[0])})  # fmt: skip
             entry["items"] += 1
             entry["connections"] += int(d.get("connections") or 0)
+            entry["requests"] += requests.get(key, 0)
             texts.setdefault(key, []).append(str(item.get("text", "")))
+        for span in call.spans or []:
+            a = span["attributes"]
+            if "rescue.personal_data" in a:
+                key = (str(a.get("server.address", "")), a.get("server.port"))
+                in_requests.setdefault(key, Counter()).update(
+                    {k: 1 for k, v in a["rescue.personal_data"].items() if v}
+                )
     for key, entry in found.items():
         provider = next((p for p in spec.compliance.providers if p.covers(entry["host"])), None)
         entry["provider"] = provider.name if provider else None
         entry["region"] = provider.region if provider else None
         entry["allowed"] = None if (provider is None or not allowed) else provider.region in allowed
-        entry["personal_data_sent"] = {} if entry["loopback"] else {
-            k: v for k, v in count_pii(texts[key]).items() if v}  # fmt: skip
+        # the requests' own bodies when they were seen (requests per kind); else the inputs sent (items per kind)
+        entry["personal_data_from"] = "requests" if key in in_requests else "inputs"
+        entry["personal_data_sent"] = {} if entry["loopback"] else (
+            dict(sorted(in_requests[key].items())) if key in in_requests
+            else {k: v for k, v in count_pii(texts[key]).items() if v})  # fmt: skip
     destinations = sorted(found.values(), key=lambda d: (d["loopback"], -d["items"], d["host"]))
     off_machine = [d for d in destinations if not d["loopback"]]
     outside = [
@@ -137,10 +171,61 @@ def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) 
             1 for c, _ in watched if any(not d.get("loopback") for d in c.destinations or [])
         ),
         "connections_per_call": round(sum(d["connections"] for d in destinations) / len(watched), 3),
+        "requests": requests_summary([c for c, _ in watched]),
         "destinations": destinations,
         "undeclared": [f"{d['host']}:{d['port']}" for d in off_machine if d["provider"] is None],
         "outside_allowed": outside,
     }
+
+
+def requests_summary(calls: list[Call]) -> dict[str, Any] | None:
+    """The HTTP requests the PoC's calls sent (:mod:`rescue.systems.spans`): how many a call, the time the
+    calls spent waiting on them (the provider's time: the union of the requests' spans) against the PoC's own
+    time (the rest of the call), the tokens the responses reported, the models they named and the statuses.
+    None when no call's requests were captured (an interpreter without OpenTelemetry, a PoC that sends through
+    another client than httpx)."""
+    seen = [c for c in calls if c.spans is not None]
+    if not seen:
+        return None
+    per_call = Counter(len(c.spans or []) for c in seen)
+    provider, own = [], []
+    for c in seen:
+        if c.ok and c.latency_ms is not None and c.spans:
+            waited = _union_ms([(s["start_ms"], s["start_ms"] + s["duration_ms"]) for s in c.spans])
+            provider.append(waited)
+            own.append(max(c.latency_ms - waited, 0.0))
+    attributes = [s["attributes"] for c in seen for s in c.spans or []]
+    tokens_in = [
+        a["gen_ai.usage.input_tokens"] for a in attributes if a.get("gen_ai.usage.input_tokens") is not None
+    ]
+    tokens_out = [a["gen_ai.usage.output_tokens"] for a in attributes
+                  if a.get("gen_ai.usage.output_tokens") is not None]  # fmt: skip
+    statuses = Counter(
+        str(a.get("http.response.status_code", a.get("error.type", "no answer"))) for a in attributes
+    )
+    models = Counter(str(a["gen_ai.response.model"]) for a in attributes if a.get("gen_ai.response.model"))
+    return {
+        "calls": len(seen),
+        "total": len(attributes),
+        "per_call": round(len(attributes) / len(seen), 3),
+        "per_call_counts": {str(k): v for k, v in sorted(per_call.items())},
+        "provider_ms": {"p50": percentile_with_interval(provider, 50), "p95": percentile_with_interval(provider, 95)},
+        "own_ms": {"p50": percentile_with_interval(own, 50), "p95": percentile_with_interval(own, 95)},
+        "provider_share": None if not provider else round(sum(provider) / max(sum(provider) + sum(own), 1e-9), 4),
+        "tokens": {"requests_reporting": len(tokens_in), "input": sum(tokens_in), "output": sum(tokens_out)},
+        "models": dict(models.most_common()),
+        "statuses": dict(sorted(statuses.items())),
+    }  # fmt: skip
+
+
+def _union_ms(intervals: list[tuple[float, float]]) -> float:
+    """The time covered by intervals that may overlap (requests sent side by side count once)."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return round(total, 3)
 
 
 def latency_summary(calls: list[Call], target_ms: float | None) -> dict[str, Any]:
@@ -176,7 +261,9 @@ def cost_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) -> 
                 else len(json.dumps(c.output, default=str)) / CHARS_PER_TOKEN
             )
         per_call = price.cost_eur(tin, tout) / len(ok)
+        on_wire = sum(1 for c, _ in ok if _reported_by_spans(c))
         tokens = ("tokens estimated from text length (≈4 characters a token; the PoC reports no usage)" if estimated
+                  else "tokens the provider's HTTP responses reported" if on_wire == len(ok)
                   else "tokens reported by the PoC")  # fmt: skip
         basis = f"{price.describe()}; {tokens}"
     elif poc.cost_per_call_eur is not None:

@@ -317,13 +317,46 @@ def residency(ctx: Context) -> Outcome:
         inputs.append("data_picture.json /production")
         violations += observed["outside"]
         unknown += observed["undeclared"]
+    replay, replayed = _replayed_destinations(ctx)
+    if replayed is not None:
+        inputs.append("eval_position.json network")
+        violations += [f"Day 4 saw {_sent(d)} go to {d['host']}:{d['port']} ({d['provider']}, {d['region']})"
+                       for d in replay["outside"]]  # fmt: skip
+        unknown += [f"Day 4 saw {_sent(d)} go to {d['host']}:{d['port']}, which no compliance.providers entry "
+                    "covers: its region is unknown" for d in replay["undeclared"]]  # fmt: skip
     allowed_text = ", ".join(sorted(allowed))
     if violations:
         return Outcome("fail", f"outside allowed regions ({allowed_text}): {'; '.join(violations)}", inputs)
     if unknown:
         return Outcome("unknown", "; ".join(unknown), inputs)
     shown = f"; observed in production: {seen}" if seen else ""
+    shown += f"; observed on Day 4: {replayed}" if replayed else ""
     return Outcome("pass", f"all personal data stays in {allowed_text}{shown}", inputs)
+
+
+def _sent(d: dict[str, Any]) -> str:
+    """What went to a Day 4 destination that holds personal data, in words ("" for none)."""
+    n = sum(d.get("personal_data_sent", {}).values())
+    if not n:
+        return ""
+    what = "request" if d.get("personal_data_from") == "requests" else "input"
+    return f"{n:,} {what}{'s' if n != 1 else ''} with personal data"
+
+
+def _replayed_destinations(ctx: Context) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """What Day 4 saw the PoC's calls send off this machine, for the residency and DPA checks: the destinations
+    outside the allowed regions and those no provider covers, when personal data was found in what went there;
+    and every destination in words (None when Day 4 watched no call that left this machine)."""
+    net = (ctx.artifacts.get("eval_position") or {}).get("network")
+    off = [d for d in (net or {}).get("destinations", []) if not d["loopback"]]
+    if not off:
+        return {"outside": [], "undeclared": []}, None
+    outside = [d for d in off if d["allowed"] is False and _sent(d)]
+    undeclared = [d for d in off if d["provider"] is None and _sent(d)]
+    seen = ", ".join(
+        f"{d['host']} ({d['provider'] or 'undeclared'}, {_plural(d['items'], 'call')})" for d in off
+    )
+    return {"outside": outside, "undeclared": undeclared}, seen
 
 
 def _observed_destinations(ctx: Context) -> tuple[dict[str, list[str]], str | None]:
@@ -376,8 +409,8 @@ def observed_destinations(ctx: Context) -> Outcome:
                 if d["provider"] is None]  # fmt: skip
     problems += [f"{d['host']}:{d['port']} is {d['provider']} in {d['region']}, outside the allowed regions"
                  for d in off if d["allowed"] is False]  # fmt: skip
-    sent = [f"{sum(d['personal_data_sent'].values()):,} inputs with personal data went to {d['host']}" for d in off
-            if d["personal_data_sent"] and (d["provider"] is None or d["allowed"] is False)]  # fmt: skip
+    sent = [f"{_sent(d)} went to {d['host']}" for d in off
+            if _sent(d) and (d["provider"] is None or d["allowed"] is False)]  # fmt: skip
     if problems:
         return Outcome("fail", "; ".join(problems + sent), inputs)
     if any(d["allowed"] is None for d in off):
@@ -406,16 +439,26 @@ def providers_dpa(ctx: Context) -> Outcome:
     if undeclared:
         return Outcome("unknown", "data goes to endpoints no compliance.providers entry names (set their provider): "
                        + ", ".join(undeclared), [*inputs, "rescue.yaml poc/eval urls"])  # fmt: skip
-    if not providers:
-        return Outcome("pass", "the PoC sends data to no third-party provider", inputs)
+    replay, replayed = _replayed_destinations(ctx)
+    if replayed is not None:
+        inputs.append("eval_position.json network")
+    # personal data to a destination no provider names: no DPA can cover it
+    uncovered = [f"Day 4 saw {_sent(d)} go to {d['host']}:{d['port']}, which no provider names: no DPA covers it"
+                 for d in replay["undeclared"]]  # fmt: skip
+    if not providers and not uncovered:
+        said = (f"Day 4 found no personal data in what the PoC sent off this machine ({replayed})" if replayed
+                else "the PoC sends data to no third-party provider")  # fmt: skip
+        return Outcome("pass", said, inputs)
     without = [p.name for p in providers if p.dpa_signed is False]
     unknown = [p.name for p in providers if p.dpa_signed is None]
-    if without:
-        return Outcome("fail", f"no DPA with: {', '.join(without)}", inputs)
+    if without or uncovered:
+        said = [f"no DPA with: {', '.join(without)}"] if without else []
+        return Outcome("fail", "; ".join(said + uncovered), inputs)
     if unknown:
         return Outcome("unknown", f"DPA status not stated for: {', '.join(unknown)}", inputs)
+    shown = f"; observed on Day 4: {replayed}" if replayed else ""
     return Outcome(
-        "pass", f"a DPA is stated for every provider ({_plural(len(providers), 'provider')})", inputs
+        "pass", f"a DPA is stated for every provider ({_plural(len(providers), 'provider')}){shown}", inputs
     )
 
 

@@ -117,17 +117,62 @@ class Destination(OpenRecord):
     region: str | None
     allowed: bool | None
     """Whether the provider's region is in compliance.allowed_regions (null: no provider or no allowed regions)."""
+    requests: Count = 0
+    """HTTP requests the PoC's calls sent it (0: seen only as a connection, or requests not captured)."""
     personal_data_sent: dict[str, Count] = Field(default_factory=dict)
-    """Inputs sent to it that hold personal data, per kind (counts only, never values)."""
+    """What was sent to it that holds personal data, per kind (counts only, never values): requests when their
+    bodies were seen (``personal_data_from: requests``), else the inputs of the calls that reached it."""
+    personal_data_from: Literal["requests", "inputs"] = "inputs"
+
+
+class SpanDurations(OpenRecord):
+    """The median and the 95th percentile of a time per call, each with its bootstrap interval."""
+
+    p50: Interval
+    p95: Interval
+
+
+class RequestTokens(OpenRecord):
+    """The tokens the provider's HTTP responses reported (``gen_ai.usage.*``)."""
+
+    requests_reporting: Count
+    input: Count
+    output: Count
+
+
+class RequestsSummary(OpenRecord):
+    """The HTTP requests the PoC's calls sent, captured as OpenTelemetry spans inside the PoC's process."""
+
+    calls: Count
+    """Calls whose requests were captured."""
+    total: Count
+    per_call: float
+    """Requests a call (the provider calls per item)."""
+    per_call_counts: dict[str, Count]
+    """How many calls sent 0, 1, 2, … requests."""
+    provider_ms: SpanDurations
+    """Time a call spent waiting on its requests (the union of their spans), answered calls."""
+    own_ms: SpanDurations
+    """The rest of the call: the PoC's own time (its code, rescue's worker)."""
+    provider_share: Share | None
+    """Of the answered calls' time, the share spent waiting on requests."""
+    tokens: RequestTokens
+    models: dict[str, Count]
+    """Models the responses named (``gen_ai.response.model``), by requests."""
+    statuses: dict[str, Count]
+    """HTTP status codes (or the error type of a request that got none), by requests."""
 
 
 class NetworkSummary(OpenRecord):
-    """Where the PoC's calls went, seen from inside the PoC's process (Python's audit hooks)."""
+    """Where the PoC's calls went, seen from inside the PoC's process (Python's audit hooks and the HTTP spans)."""
 
     calls_watched: Count
     items_reaching_network: Count
     """Items whose call left this machine."""
     connections_per_call: float
+    requests: RequestsSummary | None = None
+    """Null when no call's HTTP requests were captured (no OpenTelemetry in the PoC's interpreter, a client
+    other than httpx, an HTTP PoC rescue calls itself)."""
     destinations: list[Destination]
     undeclared: list[str]
     """Destinations off this machine no compliance provider's hosts cover."""

@@ -31,6 +31,8 @@ class Answer:
     latency_ms: float | None = None
     destinations: list[dict[str, Any]] | None = None
     """Where the call went on the network (:mod:`rescue.systems.watch`); None when it was not watched."""
+    spans: list[dict[str, Any]] | None = None
+    """The HTTP requests the call sent (:mod:`rescue.systems.spans`); None when they were not captured."""
 
 
 @dataclass

@@ -68,7 +68,7 @@ def _one(adapter: Adapter, item: dict[str, Any], dataset: str, policy: RunPolicy
                 )
             return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item, adapter),
                         answer.output, None, None, round(latency, 3), attempts, answer.tokens_in, answer.tokens_out,
-                        raw=answer.raw, destinations=answer.destinations)  # fmt: skip
+                        raw=answer.raw, destinations=answer.destinations, spans=answer.spans)  # fmt: skip
         except CallFailed as failure:
             latency = (time.perf_counter() - started) * 1000
             if failure.transient and attempts <= policy.retries:
@@ -79,7 +79,7 @@ def _one(adapter: Adapter, item: dict[str, Any], dataset: str, policy: RunPolicy
                 continue
             return Call(dataset, str(item["item_id"]), adapter.name, adapter.config, repeat, input_hash(item, adapter),
                         None, str(failure), failure.kind, round(latency, 3), attempts,
-                        destinations=failure.destinations)  # fmt: skip
+                        destinations=failure.destinations, spans=failure.spans)  # fmt: skip
 
 
 def run(

@@ -21,7 +21,8 @@ _INSTALLED = False
 _LOCK = threading.Lock()
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine."""
     if host in ("localhost", "localhost.localdomain", "ip6-localhost"):
         return True
     try:
@@ -84,7 +85,7 @@ def destinations(events: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
         if event[0] == "connect":
             _, host, port, ip = event
             entry = found.setdefault((host, port), {"host": host, "port": port, "addresses": [], "connections": 0,
-                                                    "loopback": host == "unix socket" or _loopback(host) or _loopback(ip)})  # fmt: skip
+                                                    "loopback": host == "unix socket" or is_loopback(host) or is_loopback(ip)})  # fmt: skip
             entry["connections"] += 1
             if ip not in entry["addresses"]:
                 entry["addresses"].append(ip)
@@ -93,5 +94,5 @@ def destinations(events: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
             _, host, port = event
             if not any(h == host for h, _ in found):
                 found[(host, port)] = {"host": host, "port": port, "addresses": [], "connections": 0,
-                                       "loopback": _loopback(host)}  # fmt: skip
+                                       "loopback": is_loopback(host)}  # fmt: skip
     return sorted(found.values(), key=lambda d: (d["loopback"], str(d["host"]), str(d["port"])))

@@ -6,11 +6,11 @@ next to it use the standard library only and run in Python 3.9 or later. ``FD`` 
 socket pair with rescue (no address anyone else could connect to); each message is one JSON document framed by
 ``multiprocessing.connection`` (``send_bytes``/``recv_bytes``: nothing is ever unpickled):
 
-    rescue -> worker  {"setup": {"path", "name", "code": [[filename, where, source], ...], "function"}}
+    rescue -> worker  {"setup": {"path", "name", "code": [[filename, where, source], ...], "function", "spans"}}
     worker -> rescue  {"ready": true} | {"failed": {"where", "line", "type", "message"}} | {"no_function": true}
     rescue -> worker  {"item": {field: value}, "inputs": {parameter: field} | null}          (one per call)
-    worker -> rescue  {"ok": true, "output", "raw", "tokens_in", "tokens_out"}
-                    | {"ok": false, "kind", "type", "message"}
+    worker -> rescue  {"ok": true, "output", "raw", "tokens_in", "tokens_out", "destinations"[, "spans", "sent"]}
+                    | {"ok": false, "kind", "type", "message", "destinations"[, "spans", "sent"]}
     rescue -> worker  {"stop": true}                                   (the pool closes: the worker exits)
 
 The setup runs in one namespace (a module in ``sys.modules``, never ``__main__``), with the PoC file's folder
@@ -26,6 +26,7 @@ a segfault or ``sys.exit`` in the PoC ends only this process; rescue records the
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 import faulthandler
 import importlib.util
 import json
@@ -79,17 +80,22 @@ def _setup(setup: dict) -> tuple[Any, dict | None]:
     return fn, None
 
 
+_NOTHING = contextlib.nullcontext()
+
+
 async def _awaited(awaitable: Any) -> Any:
     return await awaitable
 
 
-def _answer(fn: Any, request: dict, shapes: Any, watch: Any) -> dict:
+def _answer(fn: Any, request: dict, shapes: Any, watch: Any, spans: Any) -> dict:
     """Call the PoC's function on one item, as ``rescue.systems.function.call_with`` does in-process, watching
-    where it goes on the network (:mod:`rescue.systems.watch`)."""
+    where it goes on the network (:mod:`rescue.systems.watch`) and the HTTP requests it sends
+    (:mod:`rescue.systems.spans`, when ``spans`` is not None)."""
     item, inputs = request["item"], request.get("inputs")
     seen = watch.Watch()
+    sent = spans.Spans() if spans is not None else None
     try:
-        with seen:
+        with seen, sent or _NOTHING:
             result = (
                 fn(**{param: item[field] for param, field in inputs.items()}) if inputs else fn(item["text"])
             )
@@ -100,9 +106,16 @@ def _answer(fn: Any, request: dict, shapes: Any, watch: Any) -> dict:
         output, raw, tokens_in, tokens_out = shapes.normalise(result)
     except Exception as exc:  # the PoC's own failure is a finding: rescue records it
         return {"ok": False, "kind": "error", "type": type(exc).__name__, "message": str(exc),
-                "destinations": seen.destinations}  # fmt: skip
+                "destinations": seen.destinations, **_spans(sent)}  # fmt: skip
     return {"ok": True, "output": output, "raw": raw, "tokens_in": tokens_in, "tokens_out": tokens_out,
-            "destinations": seen.destinations}  # fmt: skip
+            "destinations": seen.destinations, **_spans(sent)}  # fmt: skip
+
+
+def _spans(sent: Any) -> dict:
+    """The call's HTTP spans and request bodies for the reply (none when they were not captured)."""
+    if sent is None or sent.spans is None:
+        return {}
+    return {"spans": sent.spans, "sent": sent.sent}
 
 
 def _encoded(reply: dict) -> bytes:
@@ -111,6 +124,15 @@ def _encoded(reply: dict) -> bytes:
     except Exception as exc:  # a circular value, or one whose text fails: that item's answer is unusable
         return json.dumps({"ok": False, "kind": "bad_response", "type": type(exc).__name__,
                            "message": f"the PoC's answer cannot be written as JSON: {exc}"}).encode("ascii")  # fmt: skip
+
+
+def _http_spans() -> Any:
+    """:mod:`rescue.systems.spans`, installed, when the PoC's setup imported an HTTP client it instruments and
+    this interpreter has OpenTelemetry; else None (the audit hooks still see every destination)."""
+    if "httpx" not in sys.modules and "httpx2" not in sys.modules:
+        return None  # nothing to instrument (and importing OpenTelemetry would slow every worker's start)
+    spans = _shapes("spans")
+    return spans if spans.install() else None
 
 
 def _watch_parent(parent: int, folder: str) -> None:
@@ -142,19 +164,21 @@ def main() -> None:
     threading.Thread(target=_watch_parent, args=(parent, folder), daemon=True).start()
     shapes, watch = _shapes(), _shapes("watch")
     try:
-        fn, failed = _setup(json.loads(conn.recv_bytes())["setup"])
+        setup = json.loads(conn.recv_bytes())["setup"]
     except (EOFError, OSError):
         return _remove(folder)  # rescue is gone
+    fn, failed = _setup(setup)
     if failed is not None:
         _send(conn, failed)
         return None
+    spans = _http_spans() if setup.get("spans", True) else None
     _send(conn, {"ready": True})
     while True:
         try:
             request = json.loads(conn.recv_bytes())
             if request.get("stop"):
                 return None  # rescue closes the pool
-            conn.send_bytes(_encoded(_answer(fn, request, shapes, watch)))
+            conn.send_bytes(_encoded(_answer(fn, request, shapes, watch, spans)))
         except (EOFError, OSError):
             return _remove(folder)  # rescue is gone
 

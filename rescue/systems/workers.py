@@ -111,6 +111,30 @@ def worker_env(env: dict[str, str] | None = None) -> dict[str, str]:
     return {k: v for k, v in (os.environ if env is None else env).items() if k not in HIDDEN_ENV}
 
 
+def with_personal_data(spans: list[dict[str, Any]] | None, sent: list[Any]) -> list[dict[str, Any]] | None:
+    """The spans with the personal data found in each request's body counted per kind
+    (``rescue.personal_data``: never a value; the bodies are dropped here and never stored)."""
+    if not spans or not sent:
+        return spans
+    from ..data.pii import count_pii  # only for a PoC whose requests were seen
+
+    for index, body in sent:
+        if 0 <= index < len(spans):
+            found = {kind: n for kind, n in count_pii([str(body)]).items() if n}
+            spans[index]["attributes"]["rescue.personal_data"] = found
+    return spans
+
+
+def span_tokens(spans: list[dict[str, Any]] | None) -> tuple[int | None, int | None]:
+    """The tokens the provider's responses reported over the call's requests (None when none did)."""
+    counted = [s["attributes"] for s in spans or [] if "gen_ai.usage.input_tokens" in s["attributes"]
+               or "gen_ai.usage.output_tokens" in s["attributes"]]  # fmt: skip
+    if not counted:
+        return None, None
+    return (sum(a.get("gen_ai.usage.input_tokens") or 0 for a in counted),
+            sum(a.get("gen_ai.usage.output_tokens") or 0 for a in counted))  # fmt: skip
+
+
 def describe_exit(code: int) -> str:
     """``exit code 3``, ``exit code -11 (SIGSEGV)``."""
     if code >= 0:
@@ -194,8 +218,10 @@ class WorkerPool:
     then its function on one item at a time; see the module docstring."""
 
     def __init__(self, code: PocCode, inputs: dict[str, str] | None = None, python: str | Path | None = None,
-                 size: int = 4, timeout_s: float = 30.0, env: dict[str, str] | None = None):  # fmt: skip
+                 size: int = 4, timeout_s: float = 30.0, env: dict[str, str] | None = None,
+                 spans: bool = True):  # fmt: skip
         self.code = code
+        self.spans = spans
         self.inputs = inputs
         self.python = str(python or sys.executable)
         self.size = max(1, size)
@@ -264,15 +290,22 @@ class WorkerPool:
             raise
         latency_ms = (time.perf_counter() - started) * 1000
         self._release(worker)
+        spans = with_personal_data(reply.get("spans"), reply.get("sent") or [])
         if not reply["ok"]:
             hint = self.code.hint(reply["type"], reply["message"])
             failure = CallFailed(
                 reply["kind"], f"{reply['type']}: {reply['message']}" + (f" — {hint}" if hint else "")
             )
             failure.destinations = reply.get("destinations")
+            failure.spans = spans
             raise failure
-        return Answer(reply["output"], reply["tokens_in"], reply["tokens_out"], reply["raw"], latency_ms,
-                      reply.get("destinations"))  # fmt: skip
+        tokens_in, tokens_out = reply["tokens_in"], reply["tokens_out"]
+        if (
+            tokens_in is None and tokens_out is None
+        ):  # the answer says none: what the provider's responses said
+            tokens_in, tokens_out = span_tokens(spans)
+        return Answer(reply["output"], tokens_in, tokens_out, reply["raw"], latency_ms, reply.get("destinations"),
+                      spans)  # fmt: skip
 
     # --- workers ---------------------------------------------------------------------------------------
 
@@ -342,7 +375,8 @@ class WorkerPool:
         with self._cond:
             self._workers.add(worker)
         code = self.code
-        setup = {"path": str(code.path), "name": code.name, "code": code.pieces, "function": code.function}
+        setup = {"path": str(code.path), "name": code.name, "code": code.pieces, "function": code.function,
+                 "spans": self.spans}  # fmt: skip
         try:
             ours.send_bytes(json.dumps({"setup": setup}).encode())
             reply = json.loads(ours.recv_bytes())

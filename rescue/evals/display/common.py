@@ -91,9 +91,10 @@ def network_lines(pos: dict[str, Any]) -> list[str]:
     if not net:
         return []
     off = [d for d in net["destinations"] if not d["loopback"]]
+    requests = requests_lines(net.get("requests"))
     if not off:
         return [f"- **Network**: none of the {net['calls_watched']:,} calls left this machine"
-                + (" (they reached only loopback addresses)." if net["destinations"] else ".")]  # fmt: skip
+                + (" (they reached only loopback addresses)." if net["destinations"] else "."), *requests]  # fmt: skip
     lines = [f"- **Network**: {net['items_reaching_network']:,} of {net['calls_watched']:,} calls left this machine, "
              f"{net['connections_per_call']:g} connections a call; destinations:"]  # fmt: skip
     for d in off:
@@ -101,9 +102,37 @@ def network_lines(pos: dict[str, Any]) -> list[str]:
                if d["provider"] and d["allowed"] is not None else d["provider"] or "**undeclared**: no compliance "
                "provider lists this host")  # fmt: skip
         pii = ", ".join(f"{k} {v}" for k, v in d["personal_data_sent"].items())
-        lines.append(f"  - `{d['host']}:{d['port']}` — {d['items']:,} calls; {who}"
-                     + (f"; personal data in the inputs sent: {pii}" if pii else "") + ".")  # fmt: skip
-    return lines
+        what = "requests sent" if d.get("personal_data_from") == "requests" else "inputs sent"
+        sent = f", {d['requests']:,} HTTP requests" if d.get("requests") else ""
+        lines.append(f"  - `{d['host']}:{d['port']}` — {d['items']:,} calls{sent}; {who}"
+                     + (f"; personal data in the {what}: {pii}" if pii else "") + ".")  # fmt: skip
+    return lines + requests
+
+
+def requests_lines(req: dict[str, Any] | None) -> list[str]:
+    """The provider calls: HTTP requests a call, the time spent waiting on them against the PoC's own time, the
+    tokens the responses reported and the models they named."""
+    if not req:
+        return []
+    counts = ", ".join(f"{n:,} sent {k}" for k, n in req["per_call_counts"].items())
+    line = (f"- **Provider calls** (HTTP requests the PoC sent, captured inside its process): {req['per_call']:g} a "
+            f"call over {req['calls']:,} calls ({counts})")  # fmt: skip
+    waited, own = req["provider_ms"]["p50"], req["own_ms"]["p50"]
+    if waited["value"] is not None and own["value"] is not None:
+        share = (
+            f", {quantity(req['provider_share'], 'share')} of the time"
+            if req["provider_share"] is not None
+            else ""
+        )
+        line += (f"; a call waits p50 {quantity(waited['value'], 'ms')} on them{share}, and spends p50 "
+                 f"{quantity(own['value'], 'ms')} in the PoC's own code")  # fmt: skip
+    tokens = req["tokens"]
+    if tokens["requests_reporting"]:
+        line += (f"; the responses reported {quantity(tokens['input'], 'input tokens')} and "
+                 f"{quantity(tokens['output'], 'output tokens')} over {tokens['requests_reporting']:,} requests")  # fmt: skip
+    if req["models"]:
+        line += "; models: " + ", ".join(f"`{m}` ({n:,})" for m, n in req["models"].items())
+    return [line + "."]
 
 
 def operations_lines(pos: dict[str, Any]) -> list[str]:
