@@ -21,7 +21,7 @@ from ..evalset.items import load_demo_items, load_eval_items
 from ..ledger import Call, Ledger
 from ..spec import Spec
 from ..stats import detectable_difference, labels_needed, mcnemar, paired_difference, wilson
-from ..systems import Adapter, RunPolicy, make_baseline, make_poc_adapter, output_field, run
+from ..systems import Adapter, RunPolicy, make_baseline, make_poc_adapter, make_recorded, output_field, run
 from . import scores
 from .operations import (
     comparison_sentence,
@@ -32,6 +32,7 @@ from .operations import (
     network_summary,
 )
 from .slices import compare_slices
+from .weighting import design_summary, production_vs_replay
 
 
 def _classes(spec: Spec, items: list[dict[str, Any]]) -> list[str]:
@@ -126,8 +127,11 @@ def build_position(
         demo_calls = run(poc, demo, ledger, "demo", policy, progress=progress) if demo else []
         baseline: Adapter | None = None
         base_calls: list[Call] = []
-        if spec.eval.baseline:
+        if spec.eval.baseline == "recorded":  # production's own answers to the same inputs: nothing is called
+            baseline = make_recorded()
+        elif spec.eval.baseline:
             baseline = make_baseline(spec.eval.baseline, [it["label"] for it in items], field)
+        if baseline is not None:
             base_calls = run(baseline, items, ledger, "production", policy, progress=progress)
         ledger_calls = ledger.count()
 
@@ -168,6 +172,12 @@ def build_position(
         demo_block = {"n": len(demo), "accuracy": wilson(d_correct, len(demo)), "production_accuracy": headline["accuracy"],
                       "gap": None if headline["accuracy"]["value"] is None else round(d_correct / len(demo) - headline["accuracy"]["value"], 4),
                       "labels": sorted(set(d_true))}  # fmt: skip
+    right = [
+        float(c.ok and output_field(c.output, field) == it["label"])
+        for it, c in zip(items, poc_calls, strict=True)
+    ]
+    base_right = [float(c.ok and output_field(c.output, field) == it["label"]) for it, c in
+                  zip(items, base_calls, strict=True)] if baseline is not None else None  # fmt: skip
     mde = detectable_difference(len(items))
     return {
         "task": "classification",
@@ -198,6 +208,10 @@ def build_position(
         "latency": latency_summary(poc_calls, spec.targets.latency_p95_ms),
         "cost": cost_summary(spec, poc_calls, items),
         "network": network_summary(spec, poc_calls, items),
+        "design": design_summary(spec, items, "accuracy", right, base_right),
+        "production_vs_replay": production_vs_replay(items, poc_calls, base_calls, field)
+        if spec.eval.baseline == "recorded"
+        else None,
         "contract": contract_summary(spec, poc_calls),
         "extraction": _extraction(items, poc_calls),
         "slices": _slices(items, poc_calls, field, spec.eval.slices),

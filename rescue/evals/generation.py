@@ -25,6 +25,7 @@ from ..systems import (
     RunPolicy,
     cited_documents,
     make_poc_adapter,
+    make_recorded,
     make_system_adapter,
     output_field,
     run,
@@ -40,6 +41,7 @@ from .operations import (
     network_summary,
 )
 from .slices import compare_slices
+from .weighting import design_summary, production_vs_replay
 
 METRICS = ("exact_match", "token_f1", "rouge_l", "chrf")
 METRIC_NAMES = {"exact_match": "exact match", "token_f1": "token F1", "rouge_l": "ROUGE-L", "chrf": "chrF"}
@@ -84,6 +86,7 @@ def _reference(
             m: textscores.paired_scores(poc["per_item"][m], base["per_item"][m]) for m in METRICS
         }
     out["per_item_token_f1"] = poc["per_item"]["token_f1"]
+    out["per_item_baseline_token_f1"] = base["per_item"]["token_f1"] if base_answers is not None else None
     return out
 
 
@@ -141,7 +144,10 @@ def build_position(
         poc_calls = run(poc, items, ledger, "production", policy, progress=progress)
         demo_calls = run(poc, demo, ledger, "demo", policy, progress=progress) if demo else []
         base_calls: list[Call] = []
-        if ev.baseline_system is not None:
+        if ev.baseline == "recorded":  # production's own answers to the same inputs: nothing is called
+            baseline = make_recorded()
+            base_calls = run(baseline, items, ledger, "production", policy, progress=progress)
+        elif ev.baseline_system is not None:
             baseline = make_system_adapter(
                 spec, ev.baseline_system, "baseline:system", "eval.baseline_system"
             )
@@ -163,6 +169,7 @@ def build_position(
     )
     reference = _reference(answers, refs, base_answers)
     per_item_f1 = reference.pop("per_item_token_f1")
+    per_item_base_f1 = reference.pop("per_item_baseline_token_f1")
     retrieval = None
     if ev.relevant_column:
         docs = [cited_documents(c.output, ev.documents_field) if c.ok else None for c in poc_calls]
@@ -220,6 +227,10 @@ def build_position(
         "latency": latency_summary(poc_calls, spec.targets.latency_p95_ms),
         "cost": cost_summary(spec, poc_calls, items),
         "network": network_summary(spec, poc_calls, items),
+        "design": design_summary(spec, items, "token F1", per_item_f1, per_item_base_f1),
+        "production_vs_replay": production_vs_replay(items, poc_calls, base_calls, ev.answer_field)
+        if ev.baseline == "recorded"
+        else None,
         "contract": None,
         "slices": _slices(items, per_item_f1, ev.slices),
         "failure_modes": {

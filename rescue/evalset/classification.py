@@ -40,7 +40,8 @@ def prepare_sample(
         return frame, {**drawn, "reused": True, "strata": strata}
     extra = [c for c in strata if c != "source"]
     left_out: list[dict[str, str]] = []
-    population = sampling.population(spec, extra, left_out)
+    everything = sampling.population(spec, extra, left_out)
+    population, generalises_to = sampling.narrowed(everything, dict(spec.eval.where))
     kept, dedupe = sampling.deduplicate(population, demo.texts if (demo := read_demo(spec)) else [])
     missing = [c for c in strata if c not in kept.columns]
     if missing:
@@ -49,7 +50,12 @@ def prepare_sample(
     frame["key"] = frame["source"] + ":" + frame["item_id"].astype(str)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomically(path, frame.to_csv(index=False))
-    info = {"population": len(population), **dedupe, "sources_left_out": left_out}
+    info = {
+        "population": len(population),
+        **dedupe,
+        "sources_left_out": left_out,
+        "generalises_to": generalises_to,
+    }
     manifest = {"rows": len(frame), "sha256": file_sha256(path), **info}
     _write_atomically(path.with_name(SAMPLE_MANIFEST), json.dumps(manifest, indent=2) + "\n")
     return frame, {"reused": False, "strata": strata, **info}
@@ -85,6 +91,9 @@ def build(spec: Spec, out: str | Path, import_existing: bool, n: int | None = No
     sampled_keys = set(frame["key"])
     labels = labels[labels["item"].isin(sampled_keys)] if len(labels) else labels
     csv, parquet = export_labeled_set(frame, labels, out, spec.eval.label_column)
+    probabilities = (
+        frame["inclusion_probability"] if "inclusion_probability" in frame.columns else 1 / frame["weight"]
+    )
     exported = pd.read_csv(csv, dtype=str, keep_default_na=False)
     strata = (
         frame.groupby("stratum")
@@ -106,6 +115,17 @@ def build(spec: Spec, out: str | Path, import_existing: bool, n: int | None = No
             "near_duplicates": info.get("near_duplicates"),
             "demo_examples_excluded": info.get("demo_examples_found"),
             "sources_left_out": info.get("sources_left_out", []),
+            "generalises_to": info.get("generalises_to")
+            or "every production item of the sources sampled (no eval.where filter)",
+            "inclusion_probability": {
+                "min": round(float(probabilities.min()), 6),
+                "max": round(float(probabilities.max()), 6),
+            }
+            if len(frame)
+            else None,
+            "from_traces": int(
+                frame["source"].isin([s.name for s in spec.sources if s.kind == "traces"]).sum()
+            ),
         },
         "labels": {
             "imported_this_run": imported,
@@ -141,6 +161,14 @@ def summary_markdown(report: dict[str, Any]) -> str:
         lines.append(f"- Sampled {s['size']} of {s['population']:,} production items, stratified by {', '.join(s['stratified_by'])}, "
                      f"after removing {s['exact_duplicates']} exact and {s['near_duplicates']} near-duplicate texts "
                      f"and {s['demo_examples_excluded']} demo example(s).")  # fmt: skip
+    if s.get("inclusion_probability"):
+        p = s["inclusion_probability"]
+        chance = f"{p['min']:.3g}" if p["min"] == p["max"] else f"{p['min']:.3g} to {p['max']:.3g}"
+        traces = (
+            f"; {s['from_traces']:,} of them are calls from production traces" if s.get("from_traces") else ""
+        )
+        lines.append(f"- The sample stands for {s['generalises_to']}: each item had a chance of {chance} to be drawn "
+                     f"(its weight is the inverse){traces}; Day 4 weights its scores back to production.")  # fmt: skip
     for gone in s.get("sources_left_out", []):
         lines.append(f"- **Source `{gone['source']}` could not be read ({gone['kind']}: {gone['reason']}), so the sample "
                      "does not stand for its items**; re-draw the sample once it can be read.")  # fmt: skip

@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.connect import read_texts
 from ..errors import InputFileError, RescueError, SourceUnavailable
 from ..inputs import read_demo, read_table
 from ..spec import Spec
+from .sample import samples_from, source_texts
 
 
 def load_eval_items(spec: Spec, out: str | Path | None = None) -> list[dict[str, Any]]:
@@ -57,9 +57,22 @@ def _day3_items(spec: Spec, out: Path) -> list[dict[str, Any]]:
         if label is None or str(label).strip() == "":
             continue
         source, raw_id = str(row["source"]), str(row["item_id"])
-        items.append({"item_id": f"{source}:{raw_id}", "source": source, "source_id": raw_id, "text": str(row["text"]),
-                      "label": str(label), "label_origin": row.get("label_origin") or "human", "weight": row.get("weight")})  # fmt: skip
+        # the draw's fields stay with the item (a trace's session and recorded output, a stratum's columns)
+        extra = {k: v for k, v in row.items() if k not in _DAY3_COLUMNS and k != field and not _missing(v)}
+        items.append({**extra, "item_id": f"{source}:{raw_id}", "source": source, "source_id": raw_id,
+                      "text": str(row["text"]), "label": str(label), "label_origin": row.get("label_origin") or "human",
+                      "weight": row.get("weight"), "stratum": row.get("stratum")})  # fmt: skip
     return items
+
+
+_DAY3_COLUMNS = {"source", "item_id", "text", "labelers", "labeled_at", "item_hash", "label_origin"}
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _file_items(spec: Spec) -> list[dict[str, Any]]:
@@ -85,7 +98,7 @@ def _file_items(spec: Spec) -> list[dict[str, Any]]:
             wanted = labels[labels["source"] == source.name]
             if wanted.empty:
                 continue
-            if not (source.id_column and source.text_column):
+            if not samples_from(source):
                 raise RescueError(f"source {source.name} needs id_column and text_column to join its labels")
             parts.append(_texts(spec, source, wanted))
         frame = pd.concat(parts, ignore_index=True) if parts else labels.iloc[0:0]
@@ -102,7 +115,7 @@ def _file_items(spec: Spec) -> list[dict[str, Any]]:
 
 def _texts(spec: Spec, source: Any, wanted: pd.DataFrame) -> pd.DataFrame:
     try:
-        texts = read_texts(spec, source, ids=set(wanted["item_id"].astype(str)))
+        texts = source_texts(spec, source, ids=set(wanted["item_id"].astype(str)))
     except SourceUnavailable as exc:
         raise RescueError(f"cannot read the labeled items' text: {exc}") from None
     merged = wanted.assign(source=source.name).merge(

@@ -103,6 +103,12 @@ def import_labels(
     return imported
 
 
+# trace fields an item drawn from production traces keeps in the labeled set (rescue.evalset.sample.TRACE_FIELDS)
+EXTRA_FIELDS = ("trace_id", "session_id", "model", "operation", "provider", "recorded_output",
+                "recorded_latency_ms", "recorded_tokens_in", "recorded_tokens_out", "recorded_error")  # fmt: skip
+_DRAW_ONLY = {"key", "item_hash", "label", "labelers", "labeled_at", "label_origin"}
+
+
 def export_labeled_set(
     sample: pd.DataFrame, labels: pd.DataFrame, out: Path, label_column: str
 ) -> tuple[Path, Path]:
@@ -123,6 +129,12 @@ def export_labeled_set(
             "label_origin": merged["label_origin"],
         }
     )
+    for column in ("inclusion_probability", *EXTRA_FIELDS):  # what the draw knew of each item: Day 4 reads it
+        if column in merged.columns:
+            frame[column] = merged[column]
+    for column in sample.columns:  # a stratum's or a cluster's field (eval.strata, eval.cluster)
+        if column not in frame.columns and column not in _DRAW_ONLY and column in merged.columns:
+            frame[column] = merged[column]
     out.mkdir(parents=True, exist_ok=True)
     csv, parquet = out / "eval_set.csv", out / "eval_set.parquet"
     frame.to_csv(csv, index=False)

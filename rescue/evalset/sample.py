@@ -12,12 +12,13 @@ import hashlib
 import html
 import math
 import re
+from collections.abc import Collection
 
 import pandas as pd
 
 from ..data.connect import read_texts
 from ..errors import RescueError, SourceUnavailable
-from ..spec import Spec
+from ..spec import Source, Spec
 from ..stats import half_width, items_for_half_width
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
@@ -32,10 +33,71 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:20]
 
 
+# what an item drawn from production traces carries besides its input: item field -> the trace frame's column
+TRACE_FIELDS = {
+    "trace_id": "trace_id", "session_id": "session_id", "model": "model", "operation": "operation",
+    "provider": "provider", "recorded_output": "output_text", "recorded_latency_ms": "latency_ms",
+    "recorded_tokens_in": "tokens_in", "recorded_tokens_out": "tokens_out", "recorded_error": "error_type",
+}  # fmt: skip
+
+
+def trace_items(spec: Spec, source: Source, ids: Collection[str] | None = None) -> pd.DataFrame:
+    """The LLM calls of a ``traces`` source as items: ``item_id`` the span id, ``text`` the input (the user's
+    message), and :data:`TRACE_FIELDS` (the session, the model, the output production recorded…), read-only;
+    with ``ids``, those calls only. A call without a span id cannot be told apart and is left out."""
+    from ..traces import read_traces
+
+    frame = read_traces(spec.path(source.location or ""), source.format or "auto")
+    items = pd.DataFrame(
+        {"item_id": frame["span_id"].astype("string"), "text": frame["input_text"].astype("string")}
+    )
+    for field, column in TRACE_FIELDS.items():
+        items[field] = frame[column].astype("string")
+    items = items[items["item_id"].notna()].drop_duplicates("item_id")
+    if ids is not None:
+        items = items[items["item_id"].isin({str(i) for i in ids})]
+    items["text"] = items["text"].fillna("")
+    return items.reset_index(drop=True)
+
+
+def source_texts(
+    spec: Spec, source: Source, extra_columns: list[str] | None = None, ids: Collection[str] | None = None
+) -> pd.DataFrame:
+    """``item_id``, ``text`` and the ``extra_columns`` a source has, of every row (or of ``ids``): a table's rows,
+    or a traces source's calls (:func:`trace_items`, with every trace field)."""
+    if source.kind == "traces":
+        return trace_items(spec, source, ids)
+    return read_texts(spec, source, extra_columns, ids)
+
+
+def samples_from(source: Source) -> bool:
+    """Whether Day 3 can draw items from a source: a table with an id and a text column, or traces."""
+    return source.kind == "traces" or bool(source.id_column and source.text_column)
+
+
+def narrowed(frame: pd.DataFrame, where: dict[str, str | list[str]]) -> tuple[pd.DataFrame, str | None]:
+    """The items ``eval.where`` keeps (each field equal to its value, or one of its values), and the population
+    they stand for in words (None without a filter). A field no item has is an error naming it."""
+    if not where:
+        return frame, None
+    keep = pd.Series(True, index=frame.index)
+    said = []
+    for field, wanted in where.items():
+        if field not in frame.columns:
+            raise RescueError(f"eval.where names {field!r}, which no sampled source has: expected one of "
+                              f"{', '.join(c for c in frame.columns if c not in ('text',))}")  # fmt: skip
+        values = [wanted] if isinstance(wanted, str) else list(wanted)
+        keep &= frame[field].astype("string").isin(values).fillna(False)
+        said.append(f"{field} {'= ' + values[0] if len(values) == 1 else 'in ' + ', '.join(values)}")
+    kept = frame[keep].reset_index(drop=True)
+    return kept, f"production items where {' and '.join(said)} ({len(kept):,} of {len(frame):,})"
+
+
 def population(
     spec: Spec, extra_columns: list[str] | None = None, left_out: list[dict[str, str]] | None = None
 ) -> pd.DataFrame:
-    """Every production item with text, read read-only from the declared sources (not the demo file).
+    """Every production item with text, read read-only from the declared sources (not the demo file): the rows of
+    each source with an id and a text column, and the calls of each traces source (their inputs).
 
     A source that cannot be read is left out of the population, and named in ``left_out`` (with the kind and
     the reason) so the artifact says which production the sample stands for; none readable is an error.
@@ -43,10 +105,10 @@ def population(
     frames = []
     unreadable = []
     for source in spec.sources:
-        if not (source.id_column and source.text_column):
+        if not samples_from(source):
             continue
         try:
-            frame = read_texts(spec, source, extra_columns)
+            frame = source_texts(spec, source, extra_columns)
         except SourceUnavailable as exc:
             unreadable.append({"source": source.name, "kind": exc.kind, "reason": exc.reason})
             continue
@@ -103,8 +165,13 @@ def allocate(sizes: dict[str, int], n: int, minimum: int = 10) -> dict[str, int]
 
 
 def draw(frame: pd.DataFrame, n: int, strata: list[str], seed: int = 7, minimum: int = 10) -> pd.DataFrame:
-    """A stratified random sample of about ``n`` items, with ``stratum`` and ``weight`` columns."""
-    keys = frame[strata].astype(str).agg(" | ".join, axis=1) if strata else pd.Series(["all"] * len(frame))
+    """A stratified random sample of about ``n`` items, with ``stratum``, ``weight`` (the production items each
+    stands for, N_h / n_h) and ``inclusion_probability`` (n_h / N_h) columns."""
+    keys = (
+        frame[strata].astype("string").fillna("(none)").agg(" | ".join, axis=1)
+        if strata
+        else pd.Series(["all"] * len(frame))
+    )
     frame = frame.assign(stratum=keys.values)
     sizes = frame["stratum"].value_counts().to_dict()
     alloc = allocate(sizes, n, minimum)
@@ -112,7 +179,8 @@ def draw(frame: pd.DataFrame, n: int, strata: list[str], seed: int = 7, minimum:
     for stratum, take in sorted(alloc.items()):
         group = frame[frame["stratum"] == stratum]
         picked = group.sample(n=take, random_state=seed) if take < len(group) else group
-        parts.append(picked.assign(weight=len(group) / max(take, 1)))
+        # each item of the stratum had the same chance to be drawn: take / N_h; it stands for N_h / take items
+        parts.append(picked.assign(weight=len(group) / max(take, 1), inclusion_probability=take / len(group)))
     return pd.concat(parts).sort_values(["stratum", "item_id"]).reset_index(drop=True)
 
 

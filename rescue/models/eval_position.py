@@ -93,6 +93,69 @@ class LatencySummary(OpenRecord):
     """Every live call's latency."""
 
 
+class DesignFigure(OpenRecord):
+    """A mean over production from the eval sample as it was drawn (:mod:`rescue.evals.design`): the weighted
+    (Hájek) estimate with its design-based 95% interval, and the same items read as a simple random sample."""
+
+    estimate: float
+    low: float | None
+    high: float | None
+    se: float | None
+    n: Count
+    clusters: Count | None
+    """Clusters (null: none declared; each item is its own)."""
+    effective_n: float | None
+    """Items a simple random sample would need for the same precision (n / design effect)."""
+    design_effect: float | None
+    """The design's variance over a simple random sample's at the same n (1: none; above 1: clusters cost)."""
+    method: str
+    unweighted: float
+    unweighted_low: float | None
+    unweighted_high: float | None
+    confidence: float
+    note: str | None = None
+    """Why a figure is missing (e.g. one cluster gives no interval)."""
+
+
+class DesignSummary(OpenRecord):
+    """The PoC's headline per-item metric weighted back to production, and its difference from the baseline."""
+
+    metric: str
+    """``accuracy`` (classification) or ``token F1`` (free text)."""
+    weighted: bool
+    """Whether the items carry weights other than 1 (Day 3's strata: each stands for more production items)."""
+    weights: str
+    strata: Count | None
+    cluster: str | None
+    """The item field eval.cluster names (null: no clusters)."""
+    estimate: DesignFigure
+    difference: DesignFigure | None
+    """The PoC minus the baseline on the same items, with a cluster bootstrap interval (null: no baseline)."""
+    differs: bool
+    """Whether the weighted and the unweighted figures differ enough to show both."""
+
+
+class SidePercentiles(OpenRecord):
+    """Production's (from its traces) and the replay's (measured) median and 95th percentile."""
+
+    production: SpanDurations
+    replay: SpanDurations
+
+
+class ProductionVsReplay(OpenRecord):
+    """The PoC replayed on the inputs production traced, against the outputs production recorded for them."""
+
+    items: Count
+    both_answered: Count
+    recorded_missing: Count
+    """Items whose traced call recorded no output (it failed, or logged none)."""
+    agreement: Interval
+    """Share of the items both answered where the two answers agree (the label, or the answer's text)."""
+    latency_ms: SidePercentiles
+    tokens_per_call: dict[str, dict[str, float | None]]
+    """``production``/``replay`` → ``input``/``output`` tokens a call (null: not reported)."""
+
+
 class PriceUsed(OpenRecord):
     """A model's price as the cost used it: EUR per million tokens, where it comes from and as of when."""
 
@@ -274,6 +337,10 @@ class PositionBase(Envelope):
     ledger: LedgerSummary
     network: NetworkSummary | None = None
     """Where the PoC's calls went (null: no call was watched, e.g. an HTTP PoC rescue reaches itself)."""
+    design: DesignSummary | None = None
+    """The headline weighted back to production as the sample was drawn (null in artifacts before it)."""
+    production_vs_replay: ProductionVsReplay | None = None
+    """With ``eval.baseline: recorded``: the PoC replayed on production's inputs against what production recorded."""
 
 
 # --- classifiers --------------------------------------------------------------------------------------------

@@ -52,6 +52,19 @@ class Sample(OpenRecord):
     sources_left_out: list[SourceLeftOut] = ABSENT
     """Classifiers: sources with id and text columns that could not be read, so the sample does not stand for
     their items."""
+    generalises_to: str = ABSENT
+    """Classifiers: the production population the sample stands for (narrowed by eval.where, or every item)."""
+    inclusion_probability: InclusionRange | None = ABSENT
+    """Classifiers: the smallest and the largest chance an item had to be drawn (n_h / N_h)."""
+    from_traces: Count = ABSENT
+    """Classifiers: sampled items that are calls from a production traces source."""
+
+
+class InclusionRange(Record):
+    """The range of the sampled items' inclusion probabilities."""
+
+    min: Annotated[float, Field(ge=0, le=1)]
+    max: Annotated[float, Field(ge=0, le=1)]
 
 
 class Labels(OpenRecord):

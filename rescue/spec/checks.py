@@ -47,6 +47,9 @@ def _check_eval(spec: Spec) -> list[SpecIssue]:
         issues.append(
             SpecIssue("eval.baseline", ev.baseline, "system (or none) when eval.task is generation")
         )
+    if ev.baseline == "recorded" and not any(src.kind == "traces" for src in spec.sources):
+        issues.append(SpecIssue("eval.baseline", "recorded", "a traces source whose recorded outputs to score "
+                                "(sources[*].kind: traces)"))  # fmt: skip
     if ev.rubric and ev.judge is None:
         issues.append(SpecIssue("eval.judge", MISSING, "a judge model when eval.rubric is set"))
     if (ev.rubric or ev.relevant_column or ev.grades) and ev.task != "generation":

@@ -178,13 +178,27 @@ class EvalSpec(Model):
     classes: list[NonEmpty] | None = None
     demo_examples: str | None = None
     demo_label_column: str | None = None
-    baseline: Literal["majority", "stratified", "system"] | None = None
+    baseline: Literal["majority", "stratified", "system", "recorded"] | None = Field(
+        None,
+        description="what the PoC is set against: a built-in classifier baseline, another system, or recorded "
+        "(the output a production trace recorded for the same input: scored without calling anything)",
+    )
     slices: list[NonEmpty] = Field(default_factory=lambda: ["source"], description="item fields to slice by")
     guide: dict[str, str] = Field(default_factory=dict, description="label definitions shown to labelers")
     strata: list[NonEmpty] = Field(
         default_factory=lambda: ["source"], description="columns to stratify the sample by"
     )
     sample_size: Annotated[int, Field(gt=0)] = 300
+    where: dict[NonEmpty, NonEmpty | list[NonEmpty]] = Field(
+        default_factory=dict,
+        description="narrows the population Day 3 samples from: item field → the value (or the values) it must have; "
+        "the artifact then states the population the scores generalise to",
+    )
+    cluster: NonEmpty | None = Field(
+        None,
+        description="the item field whose equal values make one cluster (turns of one session, questions about one "
+        "document): Day 4's intervals treat each cluster as one unit",
+    )
     # free-text answers (chat, RAG, drafting): the label column holds the reference answer
     task: Literal["classification", "generation"] = "classification"
     answer_field: NonEmpty = Field("answer", description="where the answer is in the PoC's output")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..spec import PocSpec, Spec
 from .base import NOT_BEHAVIOUR, Adapter, Answer, CallFailed, config_hash
-from .baselines import make_baseline
+from .baselines import make_baseline, make_recorded
 from .function import function_adapter
 from .http import http_adapter
 from .openai import openai_adapter
@@ -32,6 +32,7 @@ __all__ = [
     "input_hash",
     "make_baseline",
     "make_poc_adapter",
+    "make_recorded",
     "make_system_adapter",
     "output_field",
     "parse_output",

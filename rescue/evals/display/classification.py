@@ -10,6 +10,7 @@ import pandas as pd
 from .common import (
     Section,
     all_failed_lines,
+    design_lines,
     draw_matrix,
     errors_line,
     interval_panel,
@@ -18,6 +19,7 @@ from .common import (
     origin_line,
     p_text,
     pct,
+    replay_lines,
     table,
 )
 
@@ -35,6 +37,8 @@ def quality_markdown(pos: dict[str, Any]) -> str:
         f"macro-F1 {s['macro_f1']['value']:.2f} (95% CI {s['macro_f1']['low']:.2f}–{s['macro_f1']['high']:.2f}); MCC {s['mcc']:.2f}{_mcc_ci(pos)}.",
     ]
     lines = all_failed_lines(pos) + lines
+    lines += design_lines(pos)
+    lines += replay_lines(pos)
     t = pos["target"]
     if t["min_macro_f1"] is not None:
         verdict = "meets" if t["meets"] else "does **not** meet"

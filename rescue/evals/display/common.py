@@ -109,6 +109,65 @@ def network_lines(pos: dict[str, Any]) -> list[str]:
     return lines + requests
 
 
+def design_lines(pos: dict[str, Any]) -> list[str]:
+    """How the sample was drawn, in one line: the headline weighted back to production with its interval, the
+    clusters and the design effect, and the unweighted figure when the two differ."""
+    d = pos.get("design")
+    if not d:
+        return []
+    e = d["estimate"]
+
+    def shown(value: float | None, low: float | None, high: float | None) -> str:
+        interval = f" (95% CI {low:.2f}–{high:.2f})" if low is not None and high is not None else ""
+        return f"{value:.2f}{interval}" if value is not None else "not estimated"
+
+    parts = [f"- **As sampled**: {d['metric']} {shown(e['estimate'], e['low'], e['high'])} over production"]
+    if d["weighted"]:
+        parts.append(f"weighted by Day 3's {d['strata']:,} strata")
+    if d["cluster"]:
+        parts.append(f"{e['clusters']:,} clusters of `{d['cluster']}` (each counts as one unit)")
+    if e["design_effect"] is not None:
+        parts.append(f"design effect {e['design_effect']:.2f}, as precise as {e['effective_n']:,.0f} independent "
+                     f"items of {e['n']:,}" if e["effective_n"] is not None else f"design effect {e['design_effect']:.2f}")  # fmt: skip
+    if not d["weighted"] and not d["cluster"]:
+        parts.append("every item stands for itself (a simple random sample: no weights, no clusters)")
+    line = "; ".join(parts)
+    if d["differs"]:
+        line += f"; unweighted {shown(e['unweighted'], e['unweighted_low'], e['unweighted_high'])}"
+    diff = d.get("difference")
+    if diff and diff["low"] is not None:
+        line += (f"; against the baseline {diff['estimate'] * 100:+.1f} points (95% CI {diff['low'] * 100:+.1f} to "
+                 f"{diff['high'] * 100:+.1f}, {'cluster' if d['cluster'] else 'item'} bootstrap)")  # fmt: skip
+    note = f" ({e['note']})" if e.get("note") else ""
+    return [line + note + "."]
+
+
+def replay_lines(pos: dict[str, Any]) -> list[str]:
+    """Production against the replay (``baseline: recorded``): agreement, latency and tokens on both sides."""
+    r = pos.get("production_vs_replay")
+    if not r:
+        return []
+    a = r["agreement"]
+    agree = (f"the replay agrees with what production answered on {quantity(a['value'], 'share')} of the "
+             f"{r['both_answered']:,} inputs both answered (95% CI {quantity(a['low'], 'share')}–"
+             f"{quantity(a['high'], 'share')})") if a["value"] is not None else "no input was answered by both"  # fmt: skip
+    parts = [f"- **Production against replay** ({r['items']:,} traced production inputs): {agree}"]
+    if r["recorded_missing"]:
+        parts.append(
+            f"{r['recorded_missing']:,} traced calls recorded no output (counted as wrong for production)"
+        )
+    lat = r["latency_ms"]
+    if lat["production"]["p95"]["value"] is not None and lat["replay"]["p95"]["value"] is not None:
+        parts.append(f"p95 latency {quantity(lat['production']['p95']['value'], 'ms')} in production (its traces), "
+                     f"{quantity(lat['replay']['p95']['value'], 'ms')} on replay")  # fmt: skip
+    t = r["tokens_per_call"]
+    if t["production"]["input"] is not None and t["replay"]["input"] is not None:
+        parts.append(
+            f"input tokens a call {t['production']['input']:g} in production, {t['replay']['input']:g} on replay"
+        )
+    return ["; ".join(parts) + "."]
+
+
 def requests_lines(req: dict[str, Any] | None) -> list[str]:
     """The provider calls: HTTP requests a call, the time spent waiting on them against the PoC's own time, the
     tokens the responses reported and the models they named."""

@@ -11,6 +11,7 @@ from ...units import quantity
 from .common import (
     Section,
     all_failed_lines,
+    design_lines,
     draw_matrix,
     errors_line,
     interval_panel,
@@ -21,6 +22,7 @@ from .common import (
     p_text,
     pct,
     pct_plain,
+    replay_lines,
     table,
 )
 
@@ -32,6 +34,8 @@ def quality_markdown(pos: dict[str, Any]) -> str:
     lines = [f"- **Against the reference answers of {pos['n_items']} production questions**: token F1 {num(ref['token_f1'])}, "
              f"ROUGE-L {num(ref['rouge_l'])}, chrF {num(ref['chrf'])}; exact match {pct(ref['exact_match'])}."]  # fmt: skip
     lines = all_failed_lines(pos) + lines
+    lines += design_lines(pos)
+    lines += replay_lines(pos)
     for c in g["rubric"]:
         lines.append("- " + rubric_sentence(c))
     t = pos["target"]
