@@ -56,7 +56,10 @@ def test_clusters_widen_the_interval_and_say_what_they_cost(spec) -> None:
     assert clustered["difference"]["clusters"] == 10
     line = design_lines({"design": clustered})[0]
     assert "10 clusters of `doc`" in line and "cluster bootstrap" in line
-    assert "every item stands for itself" in design_lines({"design": plain})[0]
+    assert design_lines({"design": plain}) == [
+        "- **As sampled**: every item stands for itself (no weights, no clusters: a simple random sample, so the "
+        "intervals above are the design's; set `eval.cluster` when items come in groups)."
+    ]
 
 
 def test_a_cluster_field_the_items_lack_is_named(spec) -> None:

@@ -116,6 +116,9 @@ def design_lines(pos: dict[str, Any]) -> list[str]:
     if not d:
         return []
     e = d["estimate"]
+    if not d["weighted"] and not d["cluster"]:
+        return ["- **As sampled**: every item stands for itself (no weights, no clusters: a simple random sample, "
+                "so the intervals above are the design's; set `eval.cluster` when items come in groups)."]  # fmt: skip
 
     def shown(value: float | None, low: float | None, high: float | None) -> str:
         interval = f" (95% CI {low:.2f}–{high:.2f})" if low is not None and high is not None else ""
@@ -129,8 +132,6 @@ def design_lines(pos: dict[str, Any]) -> list[str]:
     if e["design_effect"] is not None:
         parts.append(f"design effect {e['design_effect']:.2f}, as precise as {e['effective_n']:,.0f} independent "
                      f"items of {e['n']:,}" if e["effective_n"] is not None else f"design effect {e['design_effect']:.2f}")  # fmt: skip
-    if not d["weighted"] and not d["cluster"]:
-        parts.append("every item stands for itself (a simple random sample: no weights, no clusters)")
     line = "; ".join(parts)
     if d["differs"]:
         line += f"; unweighted {shown(e['unweighted'], e['unweighted_low'], e['unweighted_high'])}"
