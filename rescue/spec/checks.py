@@ -7,7 +7,8 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import MISSING, SpecIssue
-from .models import FILE_KINDS, Spec
+from .models import FILE_KINDS, PocSpec, Spec
+from .secrets import EnvRef, secret_name
 
 
 def _unknown_placeholders(spec: Spec, template: str) -> list[str]:
@@ -83,6 +84,37 @@ def _credentials_in_url(url: str) -> bool:
     return any(_SECRET_QUERY.search(name) for name, _ in parse_qsl(parts.query, keep_blank_values=True))
 
 
+def _check_env(at: str, system: PocSpec) -> list[SpecIssue]:
+    """``poc.env``: only for the PoC's own processes; a name like a credential takes a ``${VAR}``; ``{port}`` needs a
+    url with a port; no credentials in a URL written as text."""
+    if not system.env:
+        return []
+    if system.kind not in ("python", "notebook"):
+        return [SpecIssue(f"{at}.env", sorted(system.env), f"no env when {at}.kind is {system.kind} (it sets the "
+                          "environment of a python or notebook PoC's own processes)")]  # fmt: skip
+    issues: list[SpecIssue] = []
+    for name, value in system.env.items():
+        where = f"{at}.env.{name}"
+        if isinstance(value, EnvRef):
+            continue
+        if secret_name(name):
+            issues.append(SpecIssue(where, "<a literal value, not shown>", "a ${VAR} reference to rescue's "
+                                    f"environment (e.g. ${{{name}}}): a variable named like a credential is never "
+                                    "written in rescue.yaml"))  # fmt: skip
+            continue
+        if "{port}" in value and not re.search(r":\d+", system.url or ""):
+            issues.append(
+                SpecIssue(f"{at}.url", system.url or MISSING, f"a URL with a port when {where} uses {{port}}")
+            )
+        elif "{url}" in value and not system.url:
+            issues.append(SpecIssue(f"{at}.url", MISSING, f"a URL when {where} uses {{url}}"))
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value) and _credentials_in_url(value):
+            issues.append(SpecIssue(where, "<a URL with credentials, not shown>",
+                                    "a URL without credentials; put the whole URL in rescue's environment and "
+                                    f"write ${{{name}}}"))  # fmt: skip
+    return issues
+
+
 def check_spec(spec: Spec) -> list[SpecIssue]:
     """Rules that need more than one field: per-kind requirements, unique names, files."""
     issues: list[SpecIssue] = []
@@ -123,6 +155,7 @@ def check_spec(spec: Spec) -> list[SpecIssue]:
                 )
         if system.function and not system.function.isidentifier():
             issues.append(SpecIssue(f"{at}.function", system.function, "a Python function name"))
+        issues += _check_env(at, system)
         provider_names = [p.name for p in spec.compliance.providers]
         if system.provider and system.provider not in provider_names:
             issues.append(

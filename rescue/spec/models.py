@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic_core import PydanticCustomError
 
-from .secrets import SecretRef
+from .secrets import EnvValue, SecretRef
 
 SPEC_FILENAME = "rescue.yaml"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -84,6 +84,12 @@ class PocSpec(Model):
     )
     serve: list[NonEmpty] | None = Field(
         None, description="command that starts the endpoint locally ({port} is the url's port)"
+    )
+    env: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], EnvValue] = Field(
+        default_factory=dict,
+        description="python and notebook PoCs: environment variables for the PoC's processes, over rescue's own; "
+        "text ({port} and {url} filled from url), or ${VAR} / ${VAR:-fallback} read from rescue's environment "
+        "(a secret, redacted everywhere); a name like …KEY, …TOKEN, …SECRET or …PASSWORD takes a ${VAR} only",
     )
 
     @property
@@ -332,6 +338,9 @@ class Spec(Model):
                 refs[f"{at}.headers.{name}"] = ref
             if system.api_key is not None:
                 refs[f"{at}.api_key"] = system.api_key
+            for name, value in system.env.items():
+                if isinstance(value, SecretRef):
+                    refs[f"{at}.env.{name}"] = value
         for i, src in enumerate(self.sources):
             if src.dsn is not None:
                 refs[f"sources[{i}].dsn"] = src.dsn

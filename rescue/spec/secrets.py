@@ -13,14 +13,18 @@ import base64
 import os
 import re
 import threading
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, quote_plus
 
+from pydantic import PlainSerializer, PlainValidator
 from pydantic_core import PydanticCustomError, core_schema
 
 from ..errors import SecretUnavailable
 
 _SECRET_RE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_ENV_REF_RE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\}$", re.DOTALL)
+# an environment variable named like a credential: its value is a secret, never written in rescue.yaml
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD)$", re.IGNORECASE)
 MIN_SECRET = 6  # shorter forms would match ordinary text; no real credential is this short
 _KNOWN: dict[str, str] = {}  # every form of every secret resolved in this process -> its ${VAR}
 _LOCK = threading.Lock()
@@ -132,3 +136,71 @@ class SecretRef:
         return core_schema.no_info_plain_validator_function(
             cls._validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
         )
+
+
+class EnvRef(SecretRef):
+    """A ``poc.env`` value read from rescue's environment: ``${VAR}``, or ``${VAR:-fallback}`` with a fallback
+    used when ``VAR`` is not set.
+
+    A value read from the environment is a secret (remembered, so :func:`redact` keeps it out of everything
+    written). The fallback is written in rescue.yaml, so it is none: it is for what is not secret, such as the
+    dummy key a local stub accepts — never a real credential.
+    """
+
+    __slots__ = ("default",)
+
+    def __init__(self, var: str, default: str | None = None):
+        super().__init__(var)
+        self.default = default
+
+    def resolve(self, where: str = "") -> str:
+        """The variable's value (remembered as a secret), else the fallback, else :class:`SecretUnavailable`."""
+        if os.environ.get(self.var):
+            return super().resolve(where)
+        if self.default is not None:
+            return self.default
+        raise SecretUnavailable(self.var, where)
+
+    def is_set(self) -> bool:
+        """Whether it resolves here: the variable is set, or there is a fallback (its value is not returned)."""
+        return super().is_set() or self.default is not None
+
+    def __repr__(self) -> str:
+        return f"EnvRef({self})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EnvRef) and (other.var, other.default) == (self.var, self.default)
+
+    def __hash__(self) -> int:
+        return hash((self.var, self.default))
+
+
+def secret_name(name: str) -> bool:
+    """Whether an environment variable's name says it holds a credential (``…KEY``, ``…TOKEN``, ``…SECRET``,
+    ``…PASSWORD``): its value must then come from rescue's environment, never from rescue.yaml."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def env_value(value: Any) -> str | EnvRef:
+    """A ``poc.env`` value as written: ``${VAR}`` or ``${VAR:-fallback}`` becomes an :class:`EnvRef`; other text
+    (or a whole number) is a literal."""
+    if isinstance(value, EnvRef):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PydanticCustomError("env_value", "text (quote numbers and true/false), or a ${VAR} reference")
+    text = str(value)
+    if match := _ENV_REF_RE.match(text.strip()):
+        return EnvRef(match.group(1), match.group(2))
+    if "${" in text:
+        raise PydanticCustomError(
+            "env_value", "a whole ${VAR} or ${VAR:-fallback} reference, or text without ${"
+        )
+    return text
+
+
+EnvValue = Annotated[
+    str | EnvRef,
+    PlainValidator(env_value),
+    PlainSerializer(lambda value: str(value), return_type=str),
+]
+"""The type of a ``poc.env`` value (validated by :func:`env_value`; a reference serialises as its ``${VAR}``)."""

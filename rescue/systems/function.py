@@ -6,6 +6,14 @@ may be ``async``, and may return text, a dict, a list, a pydantic model, a datac
 (:func:`rescue.systems.shapes.normalise`). By default it runs in worker processes of the PoC's interpreter
 (:mod:`rescue.systems.workers`: a hang is killed at ``poc.timeout_s``, a crash fails one item, ``poc.python``
 names the PoC's own virtualenv); ``poc.isolation: thread`` calls it in rescue's own process, in a thread.
+
+**The PoC's environment** is rescue's with ``poc.env`` over it (:func:`poc_env`): text, with ``{port}`` and
+``{url}`` filled from ``poc.url``, or ``${VAR}`` read from rescue's environment when the adapter is made (a secret:
+remembered, so it is redacted from everything rescue writes). An inherited variable that ``poc.env`` names in
+another case is dropped (``http_proxy`` and ``HTTP_PROXY`` are both read, the lower-case one first). The worker
+processes get it at their start; with ``poc.isolation: thread`` it is set in rescue's own process while the adapter
+is open (until :attr:`Adapter.close`; rescue's own code there sees it too). With ``poc.serve`` and ``poc.url``,
+the served endpoint (a local stub, a model server) is started first (:func:`rescue.systems.serve.ensure_served`).
 """
 
 from __future__ import annotations
@@ -20,14 +28,16 @@ import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nbformat
 
 from ..errors import SpecError, SpecIssue
 from ..hashing import file_sha256
-from ..spec import PocSpec, Spec
+from ..spec import PocSpec, SecretRef, Spec
 from .base import Adapter, Answer, CallFailed, behaviour, config_hash
 from .notebook import explain, notebook_setup, python_of
+from .serve import ensure_served
 from .shapes import normalise
 from .watch import Watch
 from .workers import PocCode, WorkerPool, input_fields
@@ -111,11 +121,59 @@ async def _awaited(awaitable: Any) -> Any:
     return await awaitable
 
 
+def _where(spec: Spec, poc: PocSpec) -> str:
+    """The field path that declares ``poc`` in the spec (``poc``, ``eval.baseline_system``)."""
+    return next((where for where, system in spec.systems() if system is poc), "poc")
+
+
+def poc_env(spec: Spec, poc: PocSpec) -> dict[str, str]:
+    """The variables ``poc.env`` sets for the PoC's processes: text with ``{port}`` and ``{url}`` filled from
+    ``poc.url``; a ``${VAR}`` read from rescue's environment now (remembered as a secret, so it is redacted from
+    everything rescue writes), its fallback when unset, else :class:`~rescue.errors.SecretUnavailable`."""
+    at = _where(spec, poc)
+    url = poc.url or ""
+    port = str(urlsplit(url).port or "") if url else ""
+    return {
+        name: value.resolve(f"{at}.env.{name}")
+        if isinstance(value, SecretRef)
+        else value.replace("{port}", port).replace("{url}", url)
+        for name, value in poc.env.items()
+    }
+
+
+def process_env(spec: Spec, poc: PocSpec, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the PoC's processes: ``base`` (rescue's) with :func:`poc_env` over it; an inherited
+    variable that ``poc.env`` names in another case is dropped, as proxies are read in either case."""
+    own = poc_env(spec, poc)
+    names = {name.lower() for name in own}
+    inherited = dict(os.environ if base is None else base)
+    return {**{k: v for k, v in inherited.items() if k.lower() not in names}, **own}
+
+
+def _set_environ(env: dict[str, str]) -> Callable[[], None]:
+    """Set ``env`` in this process's environment (a variable it names in another case set aside, as
+    :func:`process_env` drops it); the function that puts the environment back."""
+    names = {name.lower() for name in env}
+    before = {name: os.environ.get(name) for name in [*env, *(k for k in os.environ if k.lower() in names)]}
+    for name in before:
+        os.environ.pop(name, None)
+    os.environ.update(env)
+
+    def restore() -> None:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    return restore
+
+
 def _interpreter(spec: Spec, poc: PocSpec) -> str | None:
     """The interpreter ``poc.python`` names (None: rescue's own), checked to be an executable file."""
     if poc.python is None:
         return None
-    at = next((f"{where}.python" for where, system in spec.systems() if system is poc), "poc.python")
+    at = f"{_where(spec, poc)}.python"
     path = spec.path(poc.python)  # not resolved: a virtualenv's python is a link its folder gives meaning to
     if not path.is_file() or not os.access(path, os.X_OK):
         raise SpecError(spec.file, [SpecIssue(at, poc.python, "an executable Python interpreter (3.9 or later), "
@@ -130,14 +188,24 @@ def function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
     """The adapter for a ``python`` or ``notebook`` system: in worker processes (``poc.isolation: process``, the
     default) or in a thread of rescue's own process."""
     path = spec.path(poc.path or "")
-    config = config_hash(behaviour(poc), file_sha256(path))
+    # what the PoC is told (a base URL, a proxy) is behaviour; which variable holds its key is not
+    told = {name: value for name, value in poc.env.items() if not isinstance(value, SecretRef)}
+    config = config_hash(behaviour(poc, {"env"}), file_sha256(path), *([{"env": told}] if told else []))
     notebook = poc.kind == "notebook"
     python = _interpreter(spec, poc)
+    if poc.serve and poc.url:
+        ensure_served(spec, poc, _where(spec, poc))
     if poc.isolation == "process":
         code = poc_code(path, poc.function or "", notebook, poc.setup_cells, poc.skip_cells)
-        pool = WorkerPool(code, poc.inputs, python, poc.concurrency, poc.timeout_s)
+        env = process_env(spec, poc) if poc.env else None
+        pool = WorkerPool(code, poc.inputs, python, poc.concurrency, poc.timeout_s, env=env)
         return Adapter(name, config, pool.call, poc.timeout_s, poc.concurrency, close=pool.close)
-    fn = load_function(path, poc.function or "", notebook, poc.setup_cells, poc.skip_cells)
+    restore = _set_environ(poc_env(spec, poc))
+    try:
+        fn = load_function(path, poc.function or "", notebook, poc.setup_cells, poc.skip_cells)
+    except BaseException:
+        restore()
+        raise
     setup = getattr(fn, "__rescue_setup__", None)
 
     def call(item: dict[str, Any]) -> Answer:
@@ -156,4 +224,4 @@ def function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
         value, raw, tokens_in, tokens_out = normalise(output)
         return Answer(value, tokens_in, tokens_out, raw, destinations=seen.destinations)
 
-    return Adapter(name, config, call, poc.timeout_s, poc.concurrency)
+    return Adapter(name, config, call, poc.timeout_s, poc.concurrency, close=restore if poc.env else None)
