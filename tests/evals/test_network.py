@@ -44,7 +44,10 @@ def _check(tmp_path: Path, providers: list[dict], name: str) -> tuple[dict, dict
     pos = evals.build(spec, out, progress=False)
     write_artifact(out, "eval_position", pos, spec)
     gap = assess_gap(spec, out)
-    return pos, next(c for c in gap["checks"] if c["id"] == "compliance.observed_destinations")
+    check = next(c for c in gap["checks"] if c["id"] == "compliance.observed_destinations")
+    blocker = next(b for b in gap["blockers"] if b["id"] == "undeclared_destination")
+    assert blocker["applies"] == (check["status"] == "fail")  # the failing check blocks the gap
+    return pos, check
 
 
 def test_an_undeclared_destination_is_found_and_blocks(tmp_path: Path) -> None:

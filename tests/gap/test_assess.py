@@ -224,6 +224,7 @@ def test_catalogue_covers_every_area_with_rubrics() -> None:
         "no_owner",
         "no_production_baseline",
         "personal_data_outside_regions",
+        "undeclared_destination",
     }
 
 
