@@ -99,3 +99,41 @@ def with_owner_and_eu_provider(
     if region:
         data["compliance"]["providers"][0]["region"] = "eu-west-1"
     return data
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """A real Spark session in local mode, started once per test session (``local[2]``, no UI, two shuffle
+    partitions, UTC, no jars fetched); skips locally without pyspark or Java, fails in CI."""
+    import os
+
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("pyspark is not installed (pip install -e '.[test]')")
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CI"):
+            pytest.fail("Spark needs Java 17 (apt-get install openjdk-17-jre-headless)")
+        pytest.skip("no Java for Spark")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("rescue-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.jars.ivy", str(Path(os.environ.get("TMPDIR", "/tmp")) / "rescue-spark-ivy"))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()

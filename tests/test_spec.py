@@ -97,6 +97,12 @@ MALFORMED = [
     (("owner", "on_customer_team"), "kind of", "owner.on_customer_team", "true or false"),
     (("owner", "nmae"), "X", "owner.nmae", "did you mean 'name'"),
     (("attestations",), 5, "attestations", "string"),
+    (("sources", 0, "pushdown"), "all", "sources[0].pushdown", "'full'"),
+    (("sources", 0, "pushdown"), "full", "sources[0].timeout_s", "statement timeout"),
+    (("sources", 2, "pushdown"), "full", "sources[2].pushdown", "no pushdown for a parquet source"),
+    (("eval", "baseline"), "recorded", "eval.baseline", "a traces source"),
+    (("eval", "cluster"), "", "eval.cluster", "non-empty text"),
+    (("eval", "where"), ["model"], "eval.where", "mapping"),
 ]
 
 

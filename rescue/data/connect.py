@@ -29,6 +29,7 @@ import ibis
 from ..errors import RescueError, SourceUnavailable
 from ..spec import Source, Spec
 from ..spec.secrets import redact, scrub_urls
+from .sampling import splitmix64
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -41,7 +42,7 @@ class OpenSource:
     backend: Any
     table: Any
     connect_ms: float
-    engine: str  # duckdb | sqlite | postgres
+    engine: str  # duckdb | sqlite | postgres | an Ibis backend's name (pyspark, trino, bigquery...)
     notes: list[str] = field(default_factory=list)
     _cleanup: list[Any] = field(default_factory=list)
 
@@ -225,6 +226,8 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
             return 1 if deadline["t"] is not None and time.monotonic() > deadline["t"] else 0
 
         raw.set_progress_handler(abort_when_late, 10_000)
+        # the seeded hash that draws a keyed sample (SQLite has no hash of its own); it reads, never writes
+        raw.create_function("rescue_hash", 2, splitmix64, deterministic=True)
         con = ibis.sqlite.from_connection(raw)
         con._rescue_deadline = deadline
         con._rescue_timeout_s = timeout_s
@@ -245,11 +248,24 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         # Any Ibis backend by its URL (bigquery://, snowflake://, pyspark, trino://, duckdb://...).
         # rescue cannot force every engine read-only: the credentials must be a read-only role.
         assert source.dsn is not None  # the spec requires it
-        con = ibis.connect(source.dsn.resolve(f"source {source.name}"))
+        url = source.dsn.resolve(f"source {source.name}")
+        con = _spark_connect(url, timeout_s) if url.startswith("sc://") else ibis.connect(url)
         table = _table(con, source)
         note = f"{con.name} backend: read-only is enforced by the credentials' role, not by rescue"
         return OpenSource(source, con, table, 0.0, con.name, [note], [con.disconnect])
     raise SourceUnavailable(source.name, "error", f"unsupported kind {kind}")
+
+
+def _spark_connect(url: str, timeout_s: float) -> Any:
+    """An Ibis backend on a Spark cluster through Spark Connect (``sc://host:15002/;token=...``).
+
+    Needs ``pyspark[connect]`` where rescue runs; nothing is downloaded. Spark has no per-statement timeout:
+    the cluster's own limits apply, and the session never writes (every query is a SELECT).
+    """
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.remote(url).getOrCreate()
+    return ibis.pyspark.connect(session)
 
 
 def _pg_params(dsn: str) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def inventory_table(picture: dict[str, Any]) -> pd.DataFrame:
         )
         scanned = s.get("pii_scanned_rows")
         if found is not None and scanned is not None and scanned < (s["sampled_rows"] or s["rows"] or 0):
-            pii += f" in the first {scanned:,} rows"
+            pii += f" in a random sample of {scanned:,} rows"
         status = "ok" if s["status"] == "ok" else f"✘ {s['error']['kind']}: {s['error']['message']}"
         rows.append(
             {
@@ -133,6 +133,16 @@ def findings_markdown(picture: dict[str, Any]) -> str:
             lines.append(
                 f"- ✘ {s['name']}.{s['key']['column']} is not unique: {s['key']['duplicates']} duplicate ids, {s['key']['nulls']} empty."
             )
+        drawn = [
+            f"{check.replace('_', ' ')}: {r['method']}, {r['fraction']:.2%} of the rows"
+            + (f" (seed {r['seed']})" if r.get("seed") is not None else "")
+            for check, r in (s.get("sampling") or {}).items()
+            if r["method"] != "all rows"
+        ]
+        if drawn:
+            lines.append(f"- {s['name']}: random samples — " + "; ".join(drawn) + ".")
+        if s.get("deviations"):
+            lines.append(f"- {s['name']} on {s['engine']}: " + "; ".join(s["deviations"]) + ".")
         f = s["freshness"]
         if f and f.get("lag_days") is not None:
             lines.append(
@@ -142,7 +152,8 @@ def findings_markdown(picture: dict[str, Any]) -> str:
     for o in picture["cross_source"]["text_overlap"]:
         if o["shared_texts"]:
             lines.append(
-                f"- The same text appears in {o['sources'][0]} and {o['sources'][1]}: {o['shared_texts']} record(s)."
+                f"- The same text appears in {o['sources'][0]} and {o['sources'][1]}: {o['shared_texts']} record(s)"
+                + (" (estimated from random samples)." if o.get("estimated") else ".")
             )
     dvp = picture["demo_vs_production"]
     if dvp:

@@ -1,18 +1,21 @@
 """Profile a table in one pass: nulls, blanks, placeholders, distinct, ranges, quantiles, text mess.
 
 Where the data lives in DuckDB (CSV, Parquet, DuckDB files) the single aggregate query runs on the
-whole table in place. For database sources (SQLite, Postgres, other Ibis backends) the row count,
-nulls, ranges and key uniqueness run on the server over the whole table, and the deep text checks
-run on a bounded sample pulled into an embedded DuckDB, so a production database never carries
-the heavy work. Above TEXT_CHECK_ROWS rows the character-level checks and the quantiles read a seeded
-sample of about TEXT_SAMPLE_ROWS rows in a second query, so they cost the same whatever the size of
-the table. Output is rounded and ordered so that it is deterministic.
+whole table in place: this module's SQL is DuckDB's fast path. Warehouses and engines (Spark, BigQuery,
+Snowflake, Trino) run the same profile written as Ibis expressions (:mod:`.pushdown`) where the data
+lives. For OLTP database sources (SQLite, Postgres, MySQL) by default the row count and the nulls run
+on the server over the whole table, and the deep checks run here on a seeded random sample of at most
+``sample_rows`` rows (DEFAULT_SAMPLE_ROWS) drawn on the server (:mod:`.sampling`) and pulled into an
+embedded DuckDB, so a production database never carries the heavy work. Above TEXT_CHECK_ROWS rows the
+character-level checks and the quantiles read a seeded random sample of about TEXT_SAMPLE_ROWS rows in a
+second query, so they cost the same whatever the size of the table. No check ever reads the first rows
+of a table as if they were a sample. Output is rounded and ordered so that it is deterministic.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -20,6 +23,7 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from .connect import OpenSource, time_limit
+from .sampling import Sampling, duckdb_sample_sql, fraction_for, row_cap, sample_table
 
 # Values that stand for "no value" in exports and legacy systems (compared lower-cased, trimmed).
 PLACEHOLDER_RE = (
@@ -68,7 +72,6 @@ SAMPLED_STATS = {
     },
     "number": {"q"},
 }
-HASH_BUCKETS = 1_000_000  # a row is in a keyed sample when hash(key) modulo this is below share x this
 DEFAULT_SAMPLE_ROWS = 200_000  # rows pulled from a database source for the deep checks
 
 
@@ -108,29 +111,44 @@ def _round(value: Any, digits: int = 4) -> Any:
 
 @dataclass
 class Relation:
-    """Where the deep pass runs: a DuckDB connection and a FROM clause over the rows to profile."""
+    """Where the deep pass runs: a DuckDB connection and a FROM clause over the rows to profile.
+
+    ``sampling`` says how these rows were drawn from the source (``all rows`` in place in DuckDB).
+    """
 
     con: duckdb.DuckDBPyConnection
     from_sql: str
     rows: int
     sampled: bool
+    sampling: Sampling = field(default_factory=lambda: Sampling("all rows", 1.0, None))
 
 
-def deep_relation(opened: OpenSource, sample_rows: int | None) -> Relation:
-    """The rows the deep pass reads: the table itself in DuckDB, or a bounded sample of a server table."""
+def deep_relation(
+    opened: OpenSource, sample_rows: int | None, server_rows: int | None = None, key: str | None = None
+) -> Relation:
+    """The rows the deep pass reads: the table itself in DuckDB, or a seeded random sample of a server
+    table of ``server_rows`` rows (at most ``sample_rows``, drawn on the server; ``key``, a unique column,
+    is hashed where the server has no seeded sample), pulled into an embedded DuckDB."""
     if opened.engine == "duckdb":
         con = opened.backend.con
         from_sql = f"({ibis.to_sql(opened.table, dialect='duckdb')}) AS src"
         with time_limit(opened):
             rows = con.execute(f"SELECT count(*) FROM {from_sql}").fetchone()[0]
         return Relation(con, from_sql, rows, False)
-    limit = sample_rows or DEFAULT_SAMPLE_ROWS
+    wanted = sample_rows or DEFAULT_SAMPLE_ROWS
+    total = server_rows if server_rows is not None else wanted + 1
+    fraction = fraction_for(total, wanted)
+    table, sampling = sample_table(opened.table, opened.engine, fraction, key)
+    if sampling.sampled:
+        table = table.limit(row_cap(fraction, total))  # a bound on what is pulled, far above the sample
     with time_limit(opened):
-        arrow = opened.table.limit(limit).to_pyarrow()
+        arrow = table.to_pyarrow()
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     con.register("sample_rows", arrow)
-    return Relation(con, "sample_rows AS src", arrow.num_rows, True)
+    return Relation(
+        con, "sample_rows AS src", arrow.num_rows, sampling.sampled, sampling.with_rows(arrow.num_rows)
+    )
 
 
 _COUNTS = {
@@ -240,7 +258,15 @@ def _date_like(c: str, n: str, placeholder: str) -> str:
 def profile_columns(
     rel: Relation, schema: ibis.Schema, sample_key: str | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Every column's statistics in one aggregate query over ``rel`` (two above TEXT_CHECK_ROWS rows).
+    """Every column's statistics in one aggregate query over ``rel`` (see :func:`profile_table`)."""
+    return profile_table(rel, schema, sample_key)[0]
+
+
+def profile_table(
+    rel: Relation, schema: ibis.Schema, sample_key: str | None = None
+) -> tuple[dict[str, dict[str, Any]], Sampling]:
+    """Every column's statistics in one aggregate query over ``rel`` (two above TEXT_CHECK_ROWS rows),
+    and how the rows of the character-level checks were drawn.
 
     Up to TEXT_CHECK_ROWS rows every statistic is exact and sees every row. Above, the character-level
     text checks and the quantiles run in a second query over a seeded sample of about TEXT_SAMPLE_ROWS
@@ -261,13 +287,9 @@ def profile_columns(
     columns: dict[str, dict[str, Any]] = {
         name: {"type": kinds[name], "dtype": str(schema[name])} for name in kinds
     }
-    share = min(1.0, TEXT_SAMPLE_ROWS / rel.rows) if rel.rows else 1.0
-    if sample_key is not None:
-        cut = max(1, round(share * HASH_BUCKETS))
-        sample_from = f"{rel.from_sql} WHERE hash({quote_ident(sample_key)}) % {HASH_BUCKETS} < {cut}"
-    else:
-        # Bernoulli sampling streams (no materialised reservoir); the seed keeps it repeatable
-        sample_from = f"{rel.from_sql} USING SAMPLE {100.0 * share:.6f} PERCENT (bernoulli, 7)"
+    share = fraction_for(rel.rows, TEXT_SAMPLE_ROWS) if sample else 1.0
+    key_sql = quote_ident(sample_key) if sample_key is not None else None
+    sample_from, sampling = duckdb_sample_sql(rel.from_sql, share, key_sql)
     checked = rel.rows
     for items, from_sql in ((full, rel.from_sql), (sampled, sample_from)):
         if not items:
@@ -283,7 +305,7 @@ def profile_columns(
         if stats["type"] == "text" or (sample and stats["type"] == "number"):
             stats["checked_rows"] = checked
         _derive(stats, rel.rows)
-    return columns
+    return columns, rel.sampling.then(sampling.with_rows(checked))
 
 
 def _derive(stats: dict[str, Any], rows: int) -> None:
@@ -366,6 +388,13 @@ def freshness(rel: Relation, column: str, kind: str, as_of: Any) -> dict[str, An
                (SELECT count(*) FROM days), (SELECT max(gap) FROM gaps)
     """
     oldest, newest, parsed, unparsed, days, gap = rel.con.execute(sql).fetchone()
+    return freshness_record(column, oldest, newest, parsed, unparsed, days, gap, as_of)
+
+
+def freshness_record(
+    column: str, oldest: Any, newest: Any, parsed: int, unparsed: int, days: int, gap: Any, as_of: Any
+) -> dict[str, Any]:
+    """The freshness entry from its measured parts (``gap`` in days), with the lag and span to ``as_of``."""
     out: dict[str, Any] = {
         "column": column,
         "oldest": _round(oldest),

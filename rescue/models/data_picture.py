@@ -133,6 +133,20 @@ class ColumnProfile(OpenRecord):
     language_mix: LanguageMix = ABSENT
 
 
+class SamplingRecord(OpenRecord):
+    """How the rows (or values) one check read were drawn from the source."""
+
+    method: str
+    """``all rows``, ``bernoulli`` (seeded), ``hash of <column>``, ``hash of value``, ``random (unseeded)``, or
+    two of them chained (``bernoulli, then hash of value``): never the first rows."""
+    fraction: Annotated[float, Field(ge=0, le=1)]
+    """The share of the table's rows (or values) the check read."""
+    seed: int | None
+    """Null when nothing was sampled, or the backend draws unseeded."""
+    rows: Count = ABSENT
+    """Rows (or distinct values) the sample held."""
+
+
 class KeyProfile(OpenRecord):
     """Uniqueness of the declared id column."""
 
@@ -422,6 +436,14 @@ class Source(OpenRecord):
     notes: list[str] = ABSENT
     engine: str | None = None
     """What ran the profile (``duckdb`` in place, or the server's backend)."""
+    pushdown: Literal["in place", "full", "light"] = ABSENT
+    """``in place`` (DuckDB), ``full`` (the whole profile on the source's engine) or ``light`` (counts and
+    nulls on the server, the deep checks on a random sample pulled from it)."""
+    deviations: list[str] = ABSENT
+    """Where the source's backend computes a figure differently (approximate quantiles, no date parse...)."""
+    sampling: dict[str, SamplingRecord] = ABSENT
+    """Check (``deep_checks``, ``text_checks``, ``pii``, ``languages``, ``overlap_ids``, ``overlap_texts``)
+    to how its rows were drawn."""
     rows: Count | None
     sampled_rows: Count | None = None
     """Rows the deep checks read (fewer than ``rows`` for a big server table)."""
@@ -444,6 +466,11 @@ class KeyOverlap(OpenRecord):
 
     sources: list[str]
     shared_ids: Count
+    """Exact when both sources were read whole; else estimated from their samples."""
+    estimated: bool = ABSENT
+    shared_in_samples: Count = ABSENT
+    """What the two samples share, before scaling to the sources."""
+    sampling: str = ABSENT
 
 
 class TextOverlap(OpenRecord):
@@ -451,6 +478,11 @@ class TextOverlap(OpenRecord):
 
     sources: list[str]
     shared_texts: Count
+    """Exact when both sources were read whole; else estimated from their samples."""
+    estimated: bool = ABSENT
+    shared_in_samples: Count = ABSENT
+    """What the two samples share, before scaling to the sources."""
+    sampling: str = ABSENT
 
 
 class CrossSource(OpenRecord):

@@ -171,6 +171,12 @@ def check_spec(spec: Spec) -> list[SpecIssue]:
     seen: dict[str, int] = {}
     for i, src in enumerate(spec.sources):
         at = f"sources[{i}]"
+        if src.pushdown == "full" and src.kind in ("postgres", "sqlite") and src.timeout_s is None:
+            issues.append(SpecIssue(f"{at}.timeout_s", MISSING, "a statement timeout when pushdown is full on an "
+                                    "OLTP database (the whole profile then runs on the customer's server)"))  # fmt: skip
+        if src.pushdown is not None and src.kind in ("csv", "parquet", "duckdb", "traces", "http"):
+            issues.append(SpecIssue(f"{at}.pushdown", src.pushdown, f"no pushdown for a {src.kind} source (it is "
+                                    "profiled in place by rescue's DuckDB)"))  # fmt: skip
         if src.name in seen:
             issues.append(
                 SpecIssue(f"{at}.name", src.name, f"a unique name (sources[{seen[src.name]}] has it)")

@@ -159,6 +159,12 @@ class Source(Model):
     format: TraceFormat | None = Field(
         None, description="traces: the export's format (default auto: told from the content)"
     )
+    pushdown: Literal["full", "light"] | None = Field(
+        None,
+        description="where Day 2's profile runs: full (every check on the server: engines and warehouses do by "
+        "default; an OLTP database opts in, with timeout_s) or light (counts and nulls on the server, the deep "
+        "checks on a random sample pulled out: the default for Postgres, SQLite and MySQL)",
+    )
 
     @field_validator("encoding")
     @classmethod

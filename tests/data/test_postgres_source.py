@@ -49,14 +49,25 @@ def test_postgres_source_is_profiled(pg_project) -> None:
     (pg,) = picture["sources"]
     assert pg["status"] == "ok", pg["error"]
     assert pg["engine"] == "postgres"
-    assert pg["rows"] == ROWS and pg["sampled_rows"] == 500  # deep checks on a bounded sample only
+    # deep checks on a seeded random sample of about 500 rows, drawn on the server (never the first rows)
+    sampled = pg["sampled_rows"]
+    assert pg["rows"] == ROWS and 400 < sampled < 600
+    assert pg["sampling"]["deep_checks"] == {
+        "method": "bernoulli",
+        "fraction": 0.25,
+        "seed": 7,
+        "rows": sampled,
+    }
+    assert pg["pushdown"] == "light"
     assert (
         pg["profile"]["email"]["nulls_full_table"] == ROWS - ROWS // 10
     )  # light aggregates on the full table
-    assert pg["profile"]["body"]["html_entities"] == 125  # every 4th of the 500 sampled rows
-    assert pg["pii"]["email"]["email"] == 50
+    # every 4th row has an entity and every 10th an e-mail: shares of the sample, within its error
+    assert abs(pg["profile"]["body"]["html_entities"] / sampled - 0.25) < 0.06
+    assert abs(pg["pii"]["email"]["email"] / sampled - 0.1) < 0.04
+    assert any("seeded random sample" in note for note in pg["notes"])
     assert pg["key"]["unique"] is True
-    assert pg["freshness"]["newest"].startswith("2026-10-")
+    assert pg["freshness"]["newest"].startswith("2026-12-")  # the sample spans the table, not its first rows
     assert pg["latency"]["point_lookup_p95_ms"] > 0
     assert (
         "Pl" not in pg["location"] and "${RESCUE_PG_READER}" in pg["location"]
