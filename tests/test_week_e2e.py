@@ -154,8 +154,26 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
     assert [p.name for p in pages] == [f"{d.artifact}.html" for d in DAYS]
     position = read_artifact(out, "eval_position")
     g = position["generation"]
-    # every number came through the ledger: PoC, baseline system, demo and the judge on both criteria
-    assert position["ledger"]["calls"] == 158 + 158 + 5 + 3 * 154
+    # every number came through the ledger: PoC, baseline system, demo and the judge on every criterion; then the
+    # traces sample: the PoC's replay, production's recorded answers (no call made), and the judge on both for
+    # each criterion it is trusted on
+    t = position["traces"]
+    trusted = [c for c in t["criteria"] if c["judge_trusted"]]
+    answered = (60 - t["production_vs_replay"]["recorded_missing"]) + (60 - t["replay_failed"])
+    assert position["ledger"]["calls"] == 158 + 158 + 5 + 3 * 154 + 2 * 60 + len(trusted) * answered
+    # production's own traffic, sampled at random by model and weighted back: the PoC built for one question
+    # template answers little of what production is asked (the judge withheld where it disagrees with people)
+    assert t["sample"]["size"] == 60 and t["sample"]["population"] == 3000
+    assert t["sample"]["stratified_by"] == ["source", "model"] and t["cluster"] == "session_id"
+    by = {c["criterion"]: c for c in t["criteria"]}
+    assert by["grounded"]["production"] is None and by["grounded"]["withheld_because"]
+    asked = by["answers_question"]
+    assert asked["replay"]["high"] < asked["production"]["low"] and asked["difference"]["high"] < 0
+    assert asked["production"]["clusters"] == t["sample"]["sessions"]
+    assert read_artifact(out, "eval_set")["traces"]["size"] == 60
+    assert "Production traces" in (out / "eval_set.html").read_text()
+    assert "Production's own traffic" in (out / "eval_position.html").read_text()
+    assert position["design"]["cluster"] == "drug" and position["design"]["estimate"]["design_effect"] > 1
     assert (
         g["reference"]["comparison"]["token_f1"]["n"] == 158 and g["retrieval"]["ndcg"]["value"] is not None
     )
@@ -190,6 +208,6 @@ def test_week_on_the_rag_sample_with_a_secret_api_key(tmp_path: Path, monkeypatc
         if f.is_file():
             assert RAG_KEY.encode() not in f.read_bytes(), f
     assert _hashes(project / "sources") == sources_before
-    assert verify_log(out) == 13 + 2 * 8 + len(
-        PDF_EVENTS
-    )  # and a started and a finished record of each batch of calls
+    # and a started and a finished record of each batch of calls: 8 batches, then the traces sample's replay,
+    # recorded answers and the judge on both for each trusted criterion
+    assert verify_log(out) == 13 + 2 * (8 + 2 + 2 * len(trusted)) + len(PDF_EVENTS)

@@ -41,6 +41,7 @@ from .operations import (
     network_summary,
 )
 from .slices import compare_slices
+from .traced import traces_block
 from .weighting import design_summary, production_vs_replay
 
 METRICS = ("exact_match", "token_f1", "rouge_l", "chrf")
@@ -161,6 +162,7 @@ def build_position(
             judge_calls_all += judge_calls
             people = people_grades(ledger, criterion, hashes)
             criteria.append(criterion_block(spec, criterion, frame, judge_calls, people, len(items)))
+        traced = traces_block(spec, out, poc, judge, ledger, criteria, policy, progress)
         ledger_calls = ledger.count()
 
     answers = [output_field(c.output, ev.answer_field) if c.ok else None for c in poc_calls]
@@ -228,6 +230,7 @@ def build_position(
         "cost": cost_summary(spec, poc_calls, items),
         "network": network_summary(spec, poc_calls, items),
         "design": design_summary(spec, items, "token F1", per_item_f1, per_item_base_f1),
+        "traces": traced,
         "production_vs_replay": production_vs_replay(items, poc_calls, base_calls, ev.answer_field)
         if ev.baseline == "recorded"
         else None,

@@ -19,6 +19,7 @@ from .agreement import agreement
 from .grades import current_grades, grading_frame, import_grades, poc_answers, rubric_dataset
 from .items import load_eval_items
 from .labels import current_labels, disagreements, last_undoable, resolve
+from .traced import prepare_traces_sample, summary_line
 from .widget import AskLabeler, KeyField, default_labeler, shown
 
 # the grades of each scale, and the key that gives each (shown on its button)
@@ -106,7 +107,9 @@ def build_rubric_set(
         for k, v in c["origin"].items():
             origin[k] = origin.get(k, 0) + int(v)
     first = next((c["agreement"] for c in per_criterion if c["agreement"]), None)
+    drawn = prepare_traces_sample(spec, out)
     return {
+        "traces": None if drawn is None else drawn[1],
         "sample": {
             "size": len(frame),
             "strata": [{"stratum": "all", "items": len(frame), "weight": 1.0}],
@@ -171,6 +174,9 @@ def summary_markdown(report: dict[str, Any]) -> str:
             agree = f"; agreement between people {a['value']:.2f} ({a['measure']})"
         lines.append(f"- `{c['criterion']}`: {c['graded']} graded ({grades}); origin: {origin}{agree}.")
     lines.append("- Grades no person gave are marked with their origin and never counted as human.")
+    traced = summary_line(report.get("traces"))
+    if traced:
+        lines.append(traced)
     return "\n".join(lines)
 
 

@@ -156,6 +156,40 @@ class ProductionVsReplay(OpenRecord):
     """``production``/``replay`` → ``input``/``output`` tokens a call (null: not reported)."""
 
 
+class TracedCriterion(OpenRecord):
+    """One rubric criterion on the traces sample: production's recorded answers and the PoC's replay, judged and
+    weighted as sampled (null figures when the judge is not trusted on this criterion)."""
+
+    criterion: str
+    judge_trusted: bool
+    withheld_because: str | None
+    production: DesignFigure | None
+    replay: DesignFigure | None
+    difference: DesignFigure | None
+    """The replay minus production, with a cluster bootstrap over sessions."""
+
+
+class TracedSample(OpenRecord):
+    """How the traces sample was drawn (Day 3's ``traces``)."""
+
+    size: Count
+    population: Count
+    generalises_to: str
+    sessions: Count | None
+    stratified_by: list[str]
+
+
+class TracesReplay(OpenRecord):
+    """Production's own traffic: Day 3's random sample of traced calls, answered by production (recorded) and by
+    the PoC (replayed), judged per criterion."""
+
+    sample: TracedSample
+    cluster: str
+    criteria: list[TracedCriterion]
+    replay_failed: Count
+    production_vs_replay: ProductionVsReplay
+
+
 class PriceUsed(OpenRecord):
     """A model's price as the cost used it: EUR per million tokens, where it comes from and as of when."""
 
@@ -709,6 +743,8 @@ class GenerationPosition(PositionBase):
     demo_vs_production: DemoVsProduction | None
     slices: GenerationSlices
     failure_modes: GenerationFailures
+    traces: TracesReplay | None = None
+    """With a traces source: production's own calls, recorded against replayed (null without one)."""
 
 
 # --- either -------------------------------------------------------------------------------------------------

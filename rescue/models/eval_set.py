@@ -124,3 +124,28 @@ class EvalSetArtifact(Envelope):
     export: Export
     rubric: list[CriterionGrades] = ABSENT
     """Free-text PoCs only: the grades per rubric criterion."""
+    traces: TracesSample | None = ABSENT
+    """Free-text PoCs with a traces source: the random sample of production's own calls Day 4 replays and judges."""
+
+
+class TracesStratum(Record):
+    """One stratum of the traces sample."""
+
+    stratum: str
+    items: Count
+    weight: Annotated[float, Field(ge=0)]
+    inclusion_probability: Annotated[float, Field(ge=0, le=1)]
+
+
+class TracesSample(OpenRecord):
+    """The calls drawn from production traces: how many, from what population, with which chances."""
+
+    size: Count
+    population: Count
+    stratified_by: list[str]
+    strata: list[TracesStratum]
+    generalises_to: str
+    sessions: Count | None
+    sources_left_out: list[SourceLeftOut]
+    file: str
+    reused: bool

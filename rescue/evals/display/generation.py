@@ -43,6 +43,7 @@ def quality_markdown(pos: dict[str, Any]) -> str:
         verdict = "meets" if t["meets"] else "does **not** meet"
         lines.append(f"- Target pass rate ≥ {t['min_pass_rate']:.0%} on every criterion: the PoC {verdict} it "
                      f"(weakest: `{t['weakest_criterion']}`, lower bound {t['lowest_pass_rate_low']:.1%}).")  # fmt: skip
+    lines += traces_lines(pos)
     r = g["retrieval"]
     if r:
         lines.append(f"- **Retrieval** (top {r['k']} cited documents against the gold relevant ones, {r['n']} questions): "
@@ -59,6 +60,41 @@ def quality_markdown(pos: dict[str, Any]) -> str:
     lines.append(errors_line(pos, "reference scores count them as 0"))
     lines.append(origin_line(pos, "Reference answers"))
     return "\n".join(lines)
+
+
+def traces_lines(pos: dict[str, Any]) -> list[str]:
+    """Production's own traffic: the traced calls sampled on Day 3, production's recorded answers against the
+    PoC's replay, per criterion, weighted as sampled with sessions as clusters."""
+    t = pos.get("traces")
+    if not t:
+        return []
+    s = t["sample"]
+    sessions = f" in {s['sessions']:,} sessions" if s.get("sessions") else ""
+    lines = [f"- **Production's own traffic**: {s['size']:,} calls{sessions} drawn at random from {s['generalises_to']} "
+             f"({s['population']:,} calls), each answered twice — as production recorded it and by the PoC replayed "
+             "— and judged (no person graded these; the judge is believed only where it agrees with people above):"]  # fmt: skip
+
+    def rate(e: dict[str, Any]) -> str:
+        interval = f" (95% CI {e['low']:.0%}–{e['high']:.0%})" if e["low"] is not None else ""
+        return f"{e['estimate']:.0%}{interval}"
+
+    for c in t["criteria"]:
+        if c["production"] is None:
+            lines.append(f"  - `{c['criterion']}`: withheld — {c['withheld_because']}.")
+            continue
+        d = c["difference"]
+        diff = (f"; replay minus production {d['estimate'] * 100:+.1f} points (95% CI {d['low'] * 100:+.1f} to "
+                f"{d['high'] * 100:+.1f}, sessions resampled)") if d and d["low"] is not None else ""  # fmt: skip
+        deff = c["production"]["design_effect"]
+        lines.append(f"  - `{c['criterion']}`: production {rate(c['production'])}, the replay {rate(c['replay'])}{diff}"
+                     + (f"; design effect {deff:.2f}" if deff is not None else "") + ".")  # fmt: skip
+    r = t["production_vs_replay"]
+    lat = r["latency_ms"]
+    if lat["production"]["p95"]["value"] is not None and lat["replay"]["p95"]["value"] is not None:
+        lines.append(f"  - Latency p95: {lat['production']['p95']['value']:,.0f} ms in production (its traces), "
+                     f"{lat['replay']['p95']['value']:,.0f} ms on replay; {t['replay_failed']:,} replayed calls failed; "
+                     f"{r['recorded_missing']:,} traced calls recorded no answer.")  # fmt: skip
+    return lines
 
 
 def rubric_sentence(c: dict[str, Any]) -> str:

@@ -66,6 +66,8 @@ QUESTION_RE = re.compile(
     r"\s*What do patients report about (?P<drug>.+?) for (?P<condition>.+)\?\s*", re.DOTALL
 )
 REFUSAL_MARK = "could not find"
+# the PoC's answer to a question outside its one template (what production traffic mostly is): a redirect, no answer
+REDIRECT_MARK = "i can only answer questions like"
 
 # Failure buckets out of 10 000, from a hash of the salt and the question (rag-poc-v0 only). The salt was
 # picked so that the sample's 163 questions get close to the nominal shares (4 errors, 10 rate limits).
@@ -317,7 +319,8 @@ def answer_text(answer: str) -> str:
 def judge_verdict(prompt: str) -> dict[str, Any]:
     """The judge's ``{"verdict": "pass" | "fail", "reason": ...}`` for a rubric prompt.
 
-    ``answers_question`` passes when the answer names the asked drug and is not a refusal;
+    ``answers_question`` passes when the answer names the asked drug and is not a refusal (nor the PoC's
+    redirect to its one question template);
     ``grounded`` passes whenever some retrieved context was shown (it does not check what the
     context is about); ``faithful`` passes when the answer's quoted snippet occurs in one of the
     retrieved texts (HTML-unescaped, whitespace collapsed; it does not check the counts). A hash of (criterion, question) flips a fixed share of verdicts. Any
@@ -331,7 +334,7 @@ def judge_verdict(prompt: str) -> dict[str, Any]:
     if criterion == "answers_question":
         parsed = parse_question(question)
         drug = parsed.drug.lower() if parsed else ""
-        refused = not answer or REFUSAL_MARK in answer.lower()
+        refused = not answer or REFUSAL_MARK in answer.lower() or REDIRECT_MARK in answer.lower()
         verdict = not refused and drug in answer.lower()
         reasons = (
             "The answer addresses the drug asked about.",
