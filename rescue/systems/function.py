@@ -39,8 +39,9 @@ from .base import Adapter, Answer, CallFailed, behaviour, config_hash
 from .notebook import explain, notebook_setup, python_of
 from .serve import ensure_served
 from .shapes import normalise
+from .spans import Spans
 from .watch import Watch
-from .workers import PocCode, WorkerPool, input_fields
+from .workers import PocCode, WorkerPool, input_fields, span_tokens, with_personal_data
 
 
 def strip_magics(source: str) -> str:
@@ -119,6 +120,11 @@ def call_with(fn: Callable[..., Any], item: dict[str, Any], inputs: dict[str, st
 
 async def _awaited(awaitable: Any) -> Any:
     return await awaitable
+
+
+def _spans(sent: Spans) -> list[dict[str, Any]] | None:
+    """A call's spans with the personal data in each request counted (None when none were captured)."""
+    return with_personal_data(sent.spans, sent.sent)
 
 
 def _where(spec: Spec, poc: PocSpec) -> str:
@@ -210,18 +216,24 @@ def function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
 
     def call(item: dict[str, Any]) -> Answer:
         seen = Watch()  # where the call goes on the network
+        sent = Spans(per_thread=True)  # the HTTP requests it sends (calls run side by side in threads here)
         try:
-            with seen:
+            with seen, sent:
                 output = call_with(fn, item, poc.inputs)
         except CallFailed as failure:
-            failure.destinations = seen.destinations
+            failure.destinations, failure.spans = seen.destinations, _spans(sent)
             raise
         except Exception as exc:  # the PoC's own failure is a finding, recorded and counted
             hint = explain(setup, exc) if setup is not None else None
             failure = CallFailed("error", f"{type(exc).__name__}: {exc}" + (f" — {hint}" if hint else ""))
-            failure.destinations = seen.destinations
+            failure.destinations, failure.spans = seen.destinations, _spans(sent)
             raise failure from None
         value, raw, tokens_in, tokens_out = normalise(output)
-        return Answer(value, tokens_in, tokens_out, raw, destinations=seen.destinations)
+        spans = _spans(sent)
+        if (
+            tokens_in is None and tokens_out is None
+        ):  # the answer says none: what the provider's responses said
+            tokens_in, tokens_out = span_tokens(spans)
+        return Answer(value, tokens_in, tokens_out, raw, destinations=seen.destinations, spans=spans)
 
     return Adapter(name, config, call, poc.timeout_s, poc.concurrency, close=restore if poc.env else None)

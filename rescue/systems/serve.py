@@ -61,7 +61,8 @@ def ensure_served(
         return
     models = _served_models(system.url, headers)
     if models is not None:
-        if not models or system.model in models:
+        # a python or notebook PoC may name no model: an OpenAI-compatible server answering there is its endpoint
+        if not models or system.model is None or system.model in models:
             return
         raise RescueError(
             f"{where}.url {system.url} answers but does not serve model {system.model} (it lists {', '.join(models[:5])});"

@@ -211,3 +211,30 @@ def test_the_ledger_keeps_the_spans_and_migrates_an_older_ledger(tmp_path: Path)
         assert ledger.done("d", "poc", "c")["1"].spans is None
         ledger.record(Call("d", "2", "poc", "c", 0, "h", "x", None, None, 1.0, 1, spans=[span]))
         assert ledger.done("d", "poc", "c")["2"].spans == [span]
+
+
+def test_calls_in_threads_of_rescues_process_each_get_their_own_spans(tmp_path: Path, provider: int) -> None:
+    """``poc.isolation: thread``: the PoC in rescue's own process, several calls at once, each with its requests
+    only; the proxy comes from poc.env."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rescue.spec import load_spec
+    from rescue.systems import make_poc_adapter
+    from tests.systems.test_workers import _project
+
+    env = {"HTTP_PROXY": f"http://127.0.0.1:{provider}", "NO_PROXY": ""}
+    project = _project(tmp_path / "p", SDK_POC, isolation="thread", env=env)
+    adapter = make_poc_adapter(load_spec(project))
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(
+                pool.map(adapter.call, [{"item_id": str(i), "text": f"text {i}"} for i in range(8)])
+            )
+    finally:
+        if adapter.close is not None:
+            adapter.close()
+    for i, answer in enumerate(answers):
+        chat, ping = answer.spans or []
+        assert chat["attributes"]["server.address"] == "eu.example-llm.test"
+        assert chat["attributes"]["gen_ai.usage.input_tokens"] == 11 + len(f"text {i}") == answer.tokens_in
+        assert ping["attributes"]["server.address"] == "telemetry.example-analytics.test"
