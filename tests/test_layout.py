@@ -45,6 +45,7 @@ RANKS: dict[str, float] = {
             "prices",
             "tables",
             "models",
+            "pii",
         ],
         PLUMBING,
     ),

@@ -21,11 +21,11 @@ import numpy as np
 
 from ..errors import SourceUnavailable
 from ..inputs import read_demo
+from ..pii import scan_table
 from ..spec import Source, Spec
 from . import language
 from .connect import OpenSource, open_source, time_limit
 from .latency import probe_latency
-from .pii import scan_table
 from .profile import (
     Relation,
     column_kind,

@@ -97,7 +97,9 @@ def column_kind(dtype: dt.DataType) -> str:
     return "other"
 
 
-def _round(value: Any, digits: int = 4) -> Any:
+def round_stat(value: Any, digits: int = 4) -> Any:
+    """A statistic as the artifact keeps it: floats to ``digits`` places (NaN and infinity as None), dates as
+    ISO text, lists element by element."""
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return None
@@ -105,7 +107,7 @@ def _round(value: Any, digits: int = 4) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, list):
-        return [_round(v, digits) for v in value]
+        return [round_stat(v, digits) for v in value]
     return value
 
 
@@ -151,7 +153,7 @@ def deep_relation(
     )
 
 
-_COUNTS = {
+COUNT_STATS = {
     "nulls",
     "distinct",
     "blanks",
@@ -300,15 +302,15 @@ def profile_table(
             checked = row[0]
         for (name, stat, _), value in zip(items, row[1:], strict=True):
             # aggregates over zero rows are NULL; a count of nothing is 0
-            columns[name][stat] = 0 if value is None and stat in _COUNTS else _round(value)
+            columns[name][stat] = 0 if value is None and stat in COUNT_STATS else round_stat(value)
     for stats in columns.values():
         if stats["type"] == "text" or (sample and stats["type"] == "number"):
             stats["checked_rows"] = checked
-        _derive(stats, rel.rows)
+        derive_stats(stats, rel.rows)
     return columns, rel.sampling.then(sampling.with_rows(checked))
 
 
-def _derive(stats: dict[str, Any], rows: int) -> None:
+def derive_stats(stats: dict[str, Any], rows: int) -> None:
     """Quantile unpacking, rates, inferred meaning of text columns, and their cast failures."""
     if "len_q" in stats:
         q = stats.pop("len_q") or [None, None, None]
@@ -397,8 +399,8 @@ def freshness_record(
     """The freshness entry from its measured parts (``gap`` in days), with the lag and span to ``as_of``."""
     out: dict[str, Any] = {
         "column": column,
-        "oldest": _round(oldest),
-        "newest": _round(newest),
+        "oldest": round_stat(oldest),
+        "newest": round_stat(newest),
         "parsed": parsed,
         "unparsed_or_placeholder": unparsed,
         "days_with_arrivals": days,

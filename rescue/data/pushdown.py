@@ -4,7 +4,7 @@ DuckDB sources keep the hand-tuned SQL of :mod:`.profile` (its fast path; a test
 Warehouses and engines (Spark, BigQuery, Snowflake, Trino, Databricks, ClickHouse), and OLTP databases
 whose source says ``pushdown: full``, run this module's expressions on their own servers: the same
 statistics under the same names, computed by :func:`profile_expressions` and read back by
-:func:`.profile._derive`, so an artifact reads the same whatever ran it.
+:func:`.profile.derive_stats`, so an artifact reads the same whatever ran it.
 
 What a backend lacks is handled in one place, :data:`DIALECTS`, and every deviation it causes is named in
 the artifact (``deviations`` of the source):
@@ -38,7 +38,7 @@ import numpy as np
 from ..spec import Source
 from .connect import OpenSource, time_limit
 from .profile import (
-    _COUNTS,
+    COUNT_STATS,
     DATE_FORMATS,
     DATE_SHAPE_RE,
     EXACT_LIMIT,
@@ -50,10 +50,10 @@ from .profile import (
     SAMPLED_STATS,
     TEXT_CHECK_ROWS,
     TEXT_SAMPLE_ROWS,
-    _derive,
-    _round,
     column_kind,
+    derive_stats,
     freshness_record,
+    round_stat,
 )
 from .sampling import ALL_ROWS, Sampling, fraction_for, row_cap, sample_table
 
@@ -302,12 +302,12 @@ def profile_columns_in_engine(
             if stat in ("len_q", "q"):
                 whole = stat == "len_q" or schema[name].is_integer()
                 value = _int_if_whole(value) if whole else value
-            columns[name][stat] = 0 if value is None and stat in _COUNTS else _round(value)
+            columns[name][stat] = 0 if value is None and stat in COUNT_STATS else round_stat(value)
     sample = len(queries) > 1
     for stats in columns.values():
         if stats["type"] == "text" or (sample and stats["type"] == "number"):
             stats["checked_rows"] = checked
-        _derive(stats, rows)
+        derive_stats(stats, rows)
     return columns, sampling.with_rows(checked)
 
 

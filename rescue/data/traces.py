@@ -23,7 +23,7 @@ and a ``traces`` section on what production did:
   ``declared`` when the spec allows no region in particular); one no provider covers is ``undeclared``, one on
   this machine ``loopback``, one the calls do not record ``not recorded``;
 - **personal data** counted in the prompts and in the completions apart, and per destination
-  (:func:`rescue.data.pii.scan_table`: counts only, never a value), on every call up to :data:`PII_CALLS`
+  (:func:`rescue.pii.scan_table`: counts only, never a value), on every call up to :data:`PII_CALLS`
   calls, on a seeded random sample of that many above;
 - **sessions**: how many, and turns per session (mean, p95, max);
 - **read**: what the reader skipped and why (a truncated last line among them), the spans that are not LLM
@@ -50,7 +50,7 @@ from ..prices import Price, lookup
 from ..spec import LOOPBACK_HOSTS, Provider, Source, Spec
 from ..stats import SEED, percentile_with_interval, wilson
 from . import language
-from .pii import PII_KINDS, scan_table
+from ..pii import PII_KINDS, scan_table
 from .profile import Relation, freshness, key_profile, profile_columns
 
 TEXT_COLUMNS = ("input_text", "output_text")  # the prompts and the completions

@@ -15,10 +15,10 @@ from typing import Any
 
 from scipy import stats
 
-from ..data.pii import mask_pii
 from ..errors import RescueError
 from ..evalset.items import load_demo_items, load_eval_items
 from ..ledger import Call, Ledger
+from ..pii import mask_pii
 from ..spec import Spec
 from ..stats import detectable_difference, labels_needed, mcnemar, paired_difference, wilson
 from ..systems import Adapter, RunPolicy, make_baseline, make_poc_adapter, make_recorded, output_field, run

@@ -13,11 +13,11 @@ from typing import Any
 from scipy import stats
 
 from ..artifacts import read_artifact
-from ..data.pii import mask_pii
 from ..errors import RescueError
 from ..evalset.grades import grading_frame, people_grades
 from ..evalset.items import load_demo_items, load_eval_items
 from ..ledger import Call, Ledger
+from ..pii import mask_pii
 from ..spec import PocSpec, Spec
 from ..stats import bootstrap_mean
 from ..systems import (

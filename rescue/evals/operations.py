@@ -109,7 +109,7 @@ def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) 
     which rescue calls itself, its url): each destination with the items that reached it, matched to a declared
     provider (``compliance.providers[].hosts``) and its region, and the personal data in the inputs sent there
     (counts per kind, never values). None when there is nothing to say (no call)."""
-    from ..data.pii import count_pii
+    from ..pii import count_pii
 
     watched = [(c, it) for c, it in zip(calls, items, strict=True)
                if c.destinations is not None or c.spans is not None]  # fmt: skip

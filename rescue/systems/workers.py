@@ -116,7 +116,7 @@ def with_personal_data(spans: list[dict[str, Any]] | None, sent: list[Any]) -> l
     (``rescue.personal_data``: never a value; the bodies are dropped here and never stored)."""
     if not spans or not sent:
         return spans
-    from ..data.pii import count_pii  # only for a PoC whose requests were seen
+    from ..pii import count_pii  # only for a PoC whose requests were seen
 
     for index, body in sent:
         if 0 <= index < len(spans):

@@ -18,11 +18,11 @@ import yaml
 from rescue.artifacts import write_artifact
 from rescue.data import display
 from rescue.data.picture import build_picture
-from rescue.data.pii import count_pii
 from rescue.data.traces import production_observed, profile_traces
 from rescue.errors import SpecError
 from rescue.gap.catalogue import load_catalogue
 from rescue.gap.rules import RULES, Context
+from rescue.pii import count_pii
 from rescue.prices import lookup
 from rescue.spec import load_spec
 from rescue.stats import percentile_with_interval, wilson

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from rescue.data.pii import count_pii
+from rescue.pii import count_pii
 from rescue.traces import generate, generate_otlp, read_traces_with_report
 
 PROJECT = Path(__file__).resolve().parents[2] / "sample_data" / "drug-answers"

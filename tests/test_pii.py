@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from stdnum import luhn
 
-from rescue.data.pii import PII_KINDS, count_pii, scan_columns
+from rescue.pii import PII_KINDS, count_pii, scan_columns
 
-SOURCES = Path(__file__).resolve().parents[2] / "sample_data" / "pharma-feedback" / "sources"
+SOURCES = Path(__file__).resolve().parents[1] / "sample_data" / "pharma-feedback" / "sources"
 
 
 def kinds_found(text: str | None, region: str = "GB") -> set[str]:
@@ -316,7 +316,7 @@ def _every_text_in_this_module() -> list[str]:
 def test_scan_table_counts_what_count_pii_counts() -> None:
     import pyarrow as pa
 
-    from rescue.data.pii import scan_table
+    from rescue.pii import scan_table
 
     texts = [
         *_every_text_in_this_module(),
