@@ -128,19 +128,23 @@ def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) 
     found: dict[tuple[str, Any], dict[str, Any]] = {}
     texts: dict[tuple[str, Any], list[str]] = {}
     in_requests: dict[tuple[str, Any], Counter[str]] = {}
+    reaching = 0
     for call, item in watched:
         reached = {(str(d["host"]), d.get("port")): d for d in call.destinations or []}
         requests = Counter((str(a.get("server.address", "")), a.get("server.port"))
                            for a in (s["attributes"] for s in call.spans or []))  # fmt: skip
+        left = False  # whether this call reached a destination off this machine (by connection or request)
         for key in dict.fromkeys([*reached, *requests]):
             d = reached.get(key, {})
             entry = found.setdefault(key, {"host": key[0], "port": key[1], "items": 0, "connections": 0,
                                            "requests": 0, "loopback": bool(d.get("loopback")) if d
                                            else is_loopback(key[0])})  # fmt: skip
+            left = left or not entry["loopback"]
             entry["items"] += 1
             entry["connections"] += int(d.get("connections") or 0)
             entry["requests"] += requests.get(key, 0)
             texts.setdefault(key, []).append(str(item.get("text", "")))
+        reaching += left
         for span in call.spans or []:
             a = span["attributes"]
             if "rescue.personal_data" in a:
@@ -167,9 +171,7 @@ def network_summary(spec: Spec, calls: list[Call], items: list[dict[str, Any]]) 
     ]
     return {
         "calls_watched": len(watched),
-        "items_reaching_network": sum(
-            1 for c, _ in watched if any(not d.get("loopback") for d in c.destinations or [])
-        ),
+        "items_reaching_network": reaching,
         "connections_per_call": round(sum(d["connections"] for d in destinations) / len(watched), 3),
         "requests": requests_summary([c for c, _ in watched]),
         "destinations": destinations,

@@ -112,6 +112,7 @@ def test_an_sdk_poc_is_seen_on_the_wire_through_its_proxy(tmp_path: Path, monkey
         ping["requests"] == n and ping["provider"] is None and proxy["loopback"] and proxy["connections"] >= 1
     )
     assert net["undeclared"] == ["telemetry.example-analytics.test:80"]
+    assert net["items_reaching_network"] == n  # through the proxy on loopback, to hosts off this machine
     req = net["requests"]
     assert (req["calls"], req["per_call"], req["per_call_counts"]) == (n, 2.0, {"2": n})
     assert req["tokens"]["requests_reporting"] == n and req["models"] == {"gpt-4o-mini-2024-07-18": n}
