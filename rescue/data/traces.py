@@ -37,20 +37,21 @@ file is a source finding (``status: unavailable`` with its error), never a faile
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from ..errors import SourceUnavailable
+from ..pii import PII_KINDS, scan_table
 from ..prices import Price, lookup
 from ..spec import LOOPBACK_HOSTS, Provider, Source, Spec
 from ..stats import SEED, percentile_with_interval, wilson
 from . import language
-from ..pii import PII_KINDS, scan_table
 from .profile import Relation, freshness, key_profile, profile_columns
 
 TEXT_COLUMNS = ("input_text", "output_text")  # the prompts and the completions
@@ -152,6 +153,8 @@ def _latency_group(name: str, group: pd.DataFrame, cache: dict[tuple[int, int], 
 
 
 def _latency(frame: pd.DataFrame) -> dict[str, Any]:
+    # only the columns a group needs: a group of the whole frame would copy the prompts and completions too
+    frame = frame[["status", "latency_ms", "start", "model", "operation"]]
     cache: dict[tuple[int, int], dict] = {}
     out: dict[str, Any] = {"overall": _latency_group("all calls", frame, cache)}
     for column, key in (("model", "by_model"), ("operation", "by_operation")):
@@ -180,6 +183,7 @@ def _unpriced(model: str) -> str:
 
 def _tokens_and_cost(frame: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
     """Tokens per request and their cost, per model and over every call that reports usage."""
+    frame = frame[["tokens_in", "tokens_out", "model"]]  # not a copy of the texts
     used = frame[frame["tokens_in"].notna() | frame["tokens_out"].notna()]
     tokens = {
         "calls_with_usage": len(used),
@@ -296,6 +300,7 @@ def _destinations(
     """Each destination with its calls, provider, region against the allowed ones and personal data counted in
     its (scanned) calls; then each provider the calls name, with the destinations and regions of its calls."""
     allowed = set(spec.compliance.allowed_regions)
+    frame = frame[["server_address", "server_port", "provider", "model"]]  # groups without the texts
     port_text = frame["server_port"].astype("string")
     place = (frame["server_address"].fillna(NOT_RECORDED) + (":" + port_text).fillna("")).rename("place")
     rows: dict[str, dict[str, Any]] = {}
@@ -385,7 +390,37 @@ def _text_profile(frame: pd.DataFrame, as_of: date) -> tuple[dict[str, Any], dic
         con.close()
 
 
-def _language_mixes(texts: dict[str, list[str]]) -> tuple[dict[str, Any], str | None]:
+class _TextColumn(Sequence[str | None]):
+    """A text column as a sequence of ``str`` (None for a missing text) made on demand, a batch at a time, from
+    the frame's own Arrow data: the language mix classifies a sample of a few thousand texts, and a list of
+    every prompt would hold them all in memory. A missing text is never sampled, so the mix is the one of
+    the column's non-missing texts."""
+
+    BATCH = 8_192
+
+    def __init__(self, values: pd.Series):
+        import pyarrow as pa
+
+        self._texts = pa.array(values, from_pandas=True)  # no copy of the frame's texts
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    @overload
+    def __getitem__(self, index: int) -> str | None: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str | None]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str | None] | None:
+        if isinstance(index, slice):
+            return self._texts[index].to_pylist()
+        return self._texts[index].as_py()
+
+    def __iter__(self) -> Iterator[str | None]:
+        for start in range(0, len(self._texts), self.BATCH):
+            yield from self._texts[start : start + self.BATCH].to_pylist()
+
+
+def _language_mixes(texts: dict[str, Sequence[str | None]]) -> tuple[dict[str, Any], str | None]:
     """The language mix of the prompts and of the completions, and why not if not."""
     try:
         return {name: language.language_mix(values) for name, values in texts.items()}, None
@@ -478,7 +513,7 @@ def profile_traces(
             "(see the reader's report)"
         )
     # the languages are Python work: told on a thread of their own while DuckDB and numpy do the rest
-    texts = {name: frame[name].dropna().astype(str).tolist() for name in TEXT_COLUMNS}
+    texts = {name: _TextColumn(frame[name]) for name in TEXT_COLUMNS}
     languages = _THREADS.submit(_language_mixes, texts)
     columns, key, fresh = _text_profile(frame, as_of or date.today())
     scanned = _scanned_calls(frame)

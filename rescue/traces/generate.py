@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .frame import cyclic_gc_paused
+
 MODELS = ("gpt-4o-mini", "gpt-4.1-mini")
 ALLOWED_HOST = "eu.example-llm.com"
 DISALLOWED_HOST = "api.us-east.example-llm.com"
@@ -361,13 +363,17 @@ def generate_otlp(reviews: list[str], n_spans: int, seed: int, out: Path) -> Pat
         raise ValueError("generate_otlp needs at least one non-empty review text")
     if n_spans < 0:
         raise ValueError(f"n_spans must be 0 or more, got {n_spans}")
-    generator = _Generator(texts, seed)
+    # every call is kept until they are sorted: the cyclic collector would walk them over and over
+    with cyclic_gc_paused():
+        return _write(_Generator(texts, seed), n_spans, Path(out))
+
+
+def _write(generator: _Generator, n_spans: int, out: Path) -> Path:
     calls: list[dict] = []
     while len(calls) < n_spans:
         n_turns = min(generator.rng.randint(1, 6), n_spans - len(calls))
         calls += generator.session(n_turns)
     calls.sort(key=lambda call: (call["start_ns"], call["span_id"]))
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="\n") as stream:
         batch: list[tuple[str, dict]] = []

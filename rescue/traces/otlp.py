@@ -34,7 +34,7 @@ FORMAT = "otlp_json"
 WHOLE_DOCUMENT_LIMIT = 64 * 1024 * 1024  # a file of no good lines up to this size is tried as one document
 _ERROR_CODES = (2, "2", "STATUS_CODE_ERROR")
 _OK_CODES = (1, "1", "STATUS_CODE_OK")
-_HEX = re.compile("[0-9a-fA-F]+")
+_IS_HEX = re.compile("[0-9a-fA-F]+").fullmatch
 
 
 def sniff(head: str) -> bool:
@@ -87,7 +87,7 @@ def hex_id(value: Any) -> str | None:
     mapping writes the bytes as base64, which is turned into hex."""
     if not value or not isinstance(value, str):
         return None
-    if len(value) in (16, 32) and _HEX.fullmatch(value):
+    if len(value) in (16, 32) and _IS_HEX(value):
         return value.lower()
     if len(value) in (12, 24):
         try:

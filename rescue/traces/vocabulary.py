@@ -488,7 +488,9 @@ _resolved: dict[str, tuple] = {}
 def _resolve(name: str) -> tuple:
     alias = _EXACT.get(name)
     if alias is not None:
-        return (_MAPPED, alias, _RANK[alias]) if alias.field else (_IGNORED,)
+        return (
+            (_MAPPED, alias, _RANK[alias], alias.field, PARSERS[alias.parse]) if alias.field else (_IGNORED,)
+        )
     found = _INDEX.search(name)
     if found:
         family = name[: found.start()]
@@ -568,51 +570,58 @@ def map_attributes(
     Values are Python values; or, with ``value_of``, raw values that ``value_of`` turns into Python values
     (OTLP's ``AnyValue``), called only for the names the vocabulary reads.
     """
-    candidates: dict[str, list[tuple[int, Alias, Any]]] = {}
+    # a candidate is (rank, parser, value): the parser found once per name, in the cache of lookup
+    candidates: dict[str, list[tuple[int, Callable[[Any], Any], Any]]] = {}
     lists: dict[str, tuple[Alias, int, dict[int, dict[str, Any]]]] = {}
     unknown: list[str] = []
     resolved = _resolved
     for name, value in attributes.items():
         hit = resolved.get(name) or lookup(name)
         kind = hit[0]
-        if kind in (_MAPPED, _INDEXED):
+        if kind == _MAPPED:
             if value_of is not None:
                 value = value_of(value)
             if value is None:
                 continue
-            alias = hit[1]
-            if kind == _MAPPED:
-                candidates.setdefault(alias.field, []).append((hit[2], alias, value))
+            options = candidates.get(hit[3])
+            if options is None:
+                candidates[hit[3]] = [(hit[2], hit[4], value)]
             else:
-                family, index, rest = hit[3:]
-                items = lists.setdefault(family, (alias, hit[2], {}))[2]
-                items.setdefault(index, {})[rest or "text"] = value  # ``llm.prompts.0``: the item is the text
+                options.append((hit[2], hit[4], value))
+        elif kind == _INDEXED:
+            if value_of is not None:
+                value = value_of(value)
+            if value is None:
+                continue
+            family, index, rest = hit[3:]
+            items = lists.setdefault(family, (hit[1], hit[2], {}))[2]
+            items.setdefault(index, {})[rest or "text"] = value  # ``llm.prompts.0``: the item is the text
         elif kind == _UNKNOWN:
             unknown.append(hit[1])
     for alias, rank, items in lists.values():
         messages = [items[i] for i in sorted(items)]
-        candidates.setdefault(alias.field, []).append((rank, alias, messages))
+        candidates.setdefault(alias.field, []).append((rank, PARSERS[alias.parse], messages))
     if events:
         _add_event_candidates(events, candidates, value_of)
     found = SpanFields(unknown=unknown)
     for name, options in candidates.items():
         if len(options) > 1:
-            options.sort(key=lambda option: option[0])
-        for _, alias, value in options:
-            parsed = PARSERS[alias.parse](value)
+            options.sort(key=_rank)
+        for _, parse, value in options:
+            parsed = parse(value)
             if parsed is not None:
                 setattr(found, name, parsed)
                 break
     return found
 
 
-_EVENT_INPUT = Alias("(event)", "input_text", OTEL_GENAI_OLD, "input")
-_EVENT_OUTPUT = Alias("(event)", "output_text", OTEL_GENAI_OLD, "output")
+def _rank(option: tuple) -> int:
+    return option[0]
 
 
 def _add_event_candidates(
     events: Iterable[tuple[str, Mapping[str, Any]]],
-    candidates: dict[str, list[tuple[int, Alias, Any]]],
+    candidates: dict[str, list[tuple[int, Callable[[Any], Any], Any]]],
     value_of: Callable[[Any], Any] | None,
 ) -> None:
     questions: list[Any] = []
@@ -633,11 +642,10 @@ def _add_event_candidates(
                 if answer is None:
                     answer = value
             else:
-                alias = hit[1]
-                candidates.setdefault(alias.field, []).append((_EVENT_RANK + hit[2], alias, value))
+                candidates.setdefault(hit[3], []).append((_EVENT_RANK + hit[2], hit[4], value))
     if questions:
         # the last user message is the question: read the events from the last back
         for offset, value in enumerate(reversed(questions)):
-            candidates.setdefault("input_text", []).append((_EVENT_RANK + offset, _EVENT_INPUT, value))
+            candidates.setdefault("input_text", []).append((_EVENT_RANK + offset, input_text, value))
     if answer is not None:
-        candidates.setdefault("output_text", []).append((_EVENT_RANK, _EVENT_OUTPUT, answer))
+        candidates.setdefault("output_text", []).append((_EVENT_RANK, output_text, answer))

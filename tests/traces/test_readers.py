@@ -237,6 +237,15 @@ def test_a_line_that_is_not_json_is_skipped_with_its_reason(tmp_path: Path) -> N
     assert [(s.line, s.reason) for s in report.skipped] == [(2, "not valid JSON at column 2")]
 
 
+def test_blank_lines_of_any_whitespace_are_passed_over_uncounted(tmp_path: Path) -> None:
+    lines = OTLP.read_text().splitlines()
+    path = tmp_path / "blanks.jsonl"
+    path.write_bytes(b"\n" + lines[0].encode() + b"\n \t\r\n\x0b\x0c\n" + lines[1].encode() + b"\n   ")
+    frame, report = read_traces_with_report(path)
+    assert list(frame["span_id"]) == ["b1b1b1b1b1b1b1b1", "b2b2b2b2b2b2b2b2", "b3b3b3b3b3b3b3b3"]
+    assert (report.lines_read, report.lines_skipped) == (2, 0)
+
+
 def test_a_malformed_span_is_skipped_and_the_rest_of_its_line_read(tmp_path: Path) -> None:
     document = json.loads(OTLP.read_text().splitlines()[0])
     spans = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
