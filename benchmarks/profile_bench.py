@@ -21,13 +21,25 @@ it there; if that install fails the reason is printed and rescue's figures still
 profiling call is timed (never imports, the parquet read or the pandas conversion). Nothing here
 asserts on a time: it prints measured ratios.
 
-    .venv/bin/python benchmarks/profile_bench.py [--rows 10000000] [--peer-rows 1000000] [--repeats 3]
-                                                 [--skip-peer]
+Out of core (issue 16 part 4): ``--rows`` takes several sizes (``--rows 10000000 50000000 100000000``);
+the missing tables are generated in one pass over the row groups (the table of n rows is the first n rows
+of any larger one), one row group in memory at a time, into ``--keep DIR`` (default ``benchmarks/.cache``)
+where later runs reuse them. It prints, per size, the median time, the time per million rows and the peak
+RSS (against 2 GB at every size), and between sizes the ratio of the time per row (1.00 = linear).
+DuckDB's memory_limit and spill folder are rescue's own (rescue/data/connect.py); ``--memory-limit``
+sets RESCUE_DUCKDB_MEMORY_LIMIT for the children to compare. ``--spark`` profiles the smallest size
+through PySpark local[2] (rescue/data/pushdown.py) beside DuckDB; its peak is the process tree's summed
+RSS sampled every 0.2 s (Python driver plus JVM), with each one's own high-water mark.
+
+    .venv/bin/python benchmarks/profile_bench.py [--rows 10000000 ...] [--peer-rows 1000000] [--repeats 3]
+                                                 [--big-repeats 1] [--skip-peer] [--keep DIR]
+                                                 [--memory-limit SIZE] [--spark] [--spark-driver-memory 2g]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -35,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -52,6 +65,7 @@ SEED = 20240611
 ROW_GROUP = 500_000
 TARGET_SECONDS = 15.0
 TARGET_PEAK_MB = 1500.0
+PEAK_LIMIT_MB = 2048.0  # at every size (issue 16 part 4)
 TARGET_PEER_RATIO = 20.0
 TEXT_COLUMN = "review"
 TIMESTAMP_COLUMN = "created_at"
@@ -248,35 +262,63 @@ def _row_group(index: int, start: int, n: int, vocab: tuple[pa.Array, np.ndarray
     return pa.table(cols)
 
 
-def ensure_table(rows: int) -> Path:
-    """The cached big table, generated one row group at a time on first use."""
-    path = CACHE / f"big-{rows}-v{GENERATOR_VERSION}.parquet"
-    if path.exists():
-        return path
-    CACHE.mkdir(parents=True, exist_ok=True)
-    print(f"generating {rows:,} rows into {path} (once; cached) ...", flush=True)
+def table_path(directory: Path, rows: int) -> Path:
+    """Where the generated table of ``rows`` rows lives in ``directory``."""
+    return directory / f"big-{rows}-v{GENERATOR_VERSION}.parquet"
+
+
+def ensure_tables(sizes: list[int], directory: Path = CACHE) -> dict[int, Path]:
+    """The generated tables of every size in ``sizes`` (kept in ``directory``; reused when present).
+
+    The missing ones are written in one pass over the row groups of the largest: a row group is a function
+    of its index only, so the table of n rows is exactly the first n rows of any larger one, and each group
+    is generated once and written to every file that still needs it. One row group (500k rows, about
+    180 MB in Arrow) is in memory at a time, whatever the sizes.
+    """
+    paths = {rows: table_path(directory, rows) for rows in sizes}
+    missing = sorted(rows for rows, path in paths.items() if not path.exists())
+    if not missing:
+        return paths
+    directory.mkdir(parents=True, exist_ok=True)
+    print(
+        f"generating {', '.join(f'{r:,}' for r in missing)} rows into {directory} in one pass (once; kept) ...",
+        flush=True,
+    )
     started = time.perf_counter()
     vocab = _vocabulary()
-    partial = path.with_suffix(".partial")
-    writer = None
+    writers: dict[int, pq.ParquetWriter] = {}
+    partial = {rows: paths[rows].with_suffix(".partial") for rows in missing}
     try:
-        for index, start in enumerate(range(0, rows, ROW_GROUP)):
-            table = _row_group(index, start, min(ROW_GROUP, rows - start), vocab)
-            if writer is None:
-                writer = pq.ParquetWriter(partial, table.schema, compression="snappy")
-            writer.write_table(table, row_group_size=ROW_GROUP)
+        for index, start in enumerate(range(0, missing[-1], ROW_GROUP)):
+            wanted = [rows for rows in missing if rows > start]
+            table = _row_group(index, start, min(ROW_GROUP, missing[-1] - start), vocab)
+            for rows in wanted:
+                if rows not in writers:
+                    writers[rows] = pq.ParquetWriter(partial[rows], table.schema, compression="snappy")
+                part = table if start + table.num_rows <= rows else table.slice(0, rows - start)
+                writers[rows].write_table(part, row_group_size=ROW_GROUP)
+                if start + part.num_rows == rows:  # complete: usable now, while the larger ones go on
+                    writers.pop(rows).close()
+                    os.replace(partial[rows], paths[rows])
             del table
+            if (index + 1) % 20 == 0:
+                done = start + ROW_GROUP
+                print(f"  {done:,} rows in {time.perf_counter() - started:.0f} s", flush=True)
     finally:
-        if writer is not None:
+        for writer in writers.values():
             writer.close()
-    os.replace(partial, path)
     print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+    return paths
+
+
+def ensure_table(rows: int, directory: Path = CACHE) -> Path:
+    """The generated table of ``rows`` rows (see :func:`ensure_tables`)."""
+    return ensure_tables([rows], directory)[rows]
 
 
 def ensure_head(big: Path, rows: int) -> Path:
-    """The first ``rows`` rows of ``big`` as their own parquet file (cached)."""
-    path = CACHE / f"{big.stem}-head-{rows}.parquet"
+    """The first ``rows`` rows of ``big`` as their own parquet file (kept beside it)."""
+    path = big.parent / f"{big.stem}-head-{rows}.parquet"
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
@@ -336,7 +378,7 @@ def timed(name, fn):
         finally:
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
     return wrapper
-for name in ("open_source", "deep_relation", "profile_columns", "_server_pass", "duplicate_rows",
+for name in ("open_source", "deep_relation", "profile_table", "_server_pass", "duplicate_rows",
              "key_profile", "_ids", "freshness", "_text_hashes", "_first_text_rows", "_read_texts",
              "_probe_ids", "probe_latency"):
     if callable(getattr(picture, name, None)):
@@ -350,8 +392,67 @@ baseline = hwm_mb()
 started = time.perf_counter()
 entry, _ = profile_source(spec, spec.sources[0], date.today(), probes=15)
 elapsed = time.perf_counter() - started
+from rescue.data.connect import duckdb_memory_limit
 Path(sys.argv[2]).write_text(json.dumps({"elapsed_s": elapsed, "baseline_mb": baseline, "status": entry["status"],
-                  "error": entry["error"], "rows": entry["rows"], "phases": phases}))
+                  "error": entry["error"], "rows": entry["rows"], "phases": phases,
+                  "memory_limit": duckdb_memory_limit()}))
+"""
+)
+
+# the same profile on Spark local (rescue/data/pushdown.py through an Ibis pyspark backend), as the tests build
+# the session: local[2], no UI, two shuffle partitions, UTC; the driver's heap is argv[2]
+SPARK_CHILD = (
+    HWM_MB
+    + r"""
+import json, os, sys, time
+from datetime import date
+from pathlib import Path
+
+def hwm_of(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+
+t0 = time.perf_counter()
+import ibis
+from pyspark.sql import SparkSession
+from rescue.spec import load_spec
+from rescue.data.connect import OpenSource
+from rescue.data.picture import profile_opened
+
+spec = load_spec(Path(sys.argv[1]))
+source = spec.sources[0]
+session = (
+    SparkSession.builder.master("local[2]").appName("rescue-bench")
+    .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+    .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
+    .config("spark.sql.session.timeZone", "UTC")
+    .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+    .config("spark.driver.memory", sys.argv[2])
+    .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    .config("spark.jars.ivy", str(Path(os.environ.get("TMPDIR", "/tmp")) / "rescue-spark-ivy"))
+    .getOrCreate()
+)
+session.sparkContext.setLogLevel("ERROR")
+jvm_pid = session.sparkContext._gateway.proc.pid
+con = ibis.pyspark.connect(session)
+table = con.read_parquet(str(spec.path(source.location or "")), table_name="src_big")
+opened = OpenSource(source, con, table, 0.0, "pyspark", [])
+startup = time.perf_counter() - t0
+baseline, jvm_baseline = hwm_mb(), hwm_of(jvm_pid)
+started = time.perf_counter()
+entry, _ = profile_opened(spec, source, opened, date.today(), probes=15)
+elapsed = time.perf_counter() - started
+driver_mb, jvm_mb = hwm_mb(), hwm_of(jvm_pid)
+session.stop()
+Path(sys.argv[3]).write_text(json.dumps({"elapsed_s": elapsed, "startup_s": startup, "baseline_mb": baseline,
+                  "jvm_baseline_mb": jvm_baseline, "driver_mb": driver_mb, "jvm_mb": jvm_mb,
+                  "status": entry["status"], "error": entry["error"], "rows": entry["rows"],
+                  "pushdown": entry.get("pushdown")}))
 """
 )
 
@@ -385,24 +486,109 @@ Path(sys.argv[2]).write_text(json.dumps({"elapsed_s": described - started, "json
 )
 
 
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from /proc/<pid>/stat."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _spill_bytes(pid: int) -> int:
+    """Bytes in the files ``pid`` holds open in a DuckDB spill folder (rescue's ``.../spill/``)."""
+    total = 0
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return 0
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if "/spill/" in target:
+                total += os.stat(target).st_size
+        except OSError:
+            continue
+    return total
+
+
+class TreeWatch:
+    """Samples, every ``interval_s``, the summed RSS of a process and all its descendants (a JVM that
+    Spark starts included) and the size of its DuckDB spill files; keeps the highest of each."""
+
+    def __init__(self, pid: int, interval_s: float = 0.2) -> None:
+        self.pid = pid
+        self.interval_s = interval_s
+        self.peak_kb = 0
+        self.spill_peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            tree = _children()
+            pids, todo = [], [self.pid]
+            while todo:
+                pid = todo.pop()
+                pids.append(pid)
+                todo.extend(tree.get(pid, []))
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in pids))
+            self.spill_peak_bytes = max(self.spill_peak_bytes, _spill_bytes(self.pid))
+            self._stop.wait(self.interval_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``cmd`` plus a result-file argument; return the JSON it wrote (or its error) and its peak RSS.
 
-    The peak is the child's own ``ru_maxrss`` from ``wait4``. The result goes through a file, not
-    stdout, which DuckDB's progress bar shares.
+    The peak is the child's own ``ru_maxrss`` from ``wait4`` (``peak_mb``: the RSS high-water mark of
+    the child, or of the largest of the children it waited for). ``tree_peak_mb`` is the highest sum of
+    the RSS of the child and all its descendants, sampled every 0.2 s (the measure for Spark, whose JVM
+    is a child of the Python driver); ``spill_peak_mb`` the largest size of its DuckDB spill files. The
+    result goes through a file, not stdout, which DuckDB's progress bar shares.
     """
     with tempfile.TemporaryDirectory(prefix="rescue-bench-out-") as tmp, tempfile.TemporaryFile() as log:
         result = Path(tmp) / "result.json"
         load = os.getloadavg()[0]  # other work on the 2 cores inflates every timing: shown with each run
         proc = subprocess.Popen([*cmd, str(result)], stdout=log, stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        watch = TreeWatch(proc.pid)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            watch.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
-        peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+        measured = {
+            "peak_mb": usage.ru_maxrss / 1024,  # kilobytes on Linux
+            "tree_peak_mb": watch.peak_kb / 1024,
+            "spill_peak_mb": watch.spill_peak_bytes / 1e6,
+            "load": load,
+        }
         if proc.returncode == 0 and result.exists():
-            return {**json.loads(result.read_text()), "peak_mb": peak_mb, "load": load}
+            return {**json.loads(result.read_text()), **measured}
         log.seek(0)
         tail = "\n".join(log.read().decode(errors="replace").strip().splitlines()[-15:])
-        return {"failed": f"exit {proc.returncode}: {tail[-3000:]}", "peak_mb": peak_mb, "load": load}
+        return {"failed": f"exit {proc.returncode}: {tail[-3000:]}", **measured}
 
 
 def write_project(directory: Path, parquet: Path) -> Path:
@@ -426,19 +612,47 @@ def write_project(directory: Path, parquet: Path) -> Path:
     return directory
 
 
-def run_rescue(parquet: Path, repeats: int) -> list[dict[str, Any]]:
+def run_rescue(parquet: Path, repeats: int, memory_limit: str | None = None) -> list[dict[str, Any]]:
+    """``repeats`` runs of ``profile_source`` on ``parquet``, each in a fresh process (DuckDB's memory_limit
+    from rescue's rule, or ``memory_limit`` through RESCUE_DUCKDB_MEMORY_LIMIT)."""
+    env = {**os.environ, "RESCUE_DUCKDB_MEMORY_LIMIT": memory_limit} if memory_limit else None
     runs = []
     for i in range(repeats):
         with tempfile.TemporaryDirectory(prefix="rescue-bench-") as tmp:
             project = write_project(Path(tmp), parquet)
-            run = run_child([sys.executable, "-c", RESCUE_CHILD, str(project)])
+            run = run_child([sys.executable, "-c", RESCUE_CHILD, str(project)], env=env)
         runs.append(run)
         if "failed" in run:
             print(f"  run {i + 1}: FAILED ({run['failed']})", flush=True)
             break
         note = "" if run["status"] == "ok" else f"  status {run['status']}: {run['error']}"
         print(
-            f"  run {i + 1}: {run['elapsed_s']:.2f} s, peak {run['peak_mb']:.0f} MB (load before {run['load']:.1f}){note}",
+            f"  run {i + 1}: {run['elapsed_s']:.2f} s, peak {run['peak_mb']:.0f} MB (tree {run['tree_peak_mb']:.0f}"
+            f" MB sampled), DuckDB memory_limit {run['memory_limit']}, spilled {run['spill_peak_mb']:.0f} MB "
+            f"(load before {run['load']:.1f}){note}",
+            flush=True,
+        )
+    return runs
+
+
+def run_spark(parquet: Path, repeats: int, driver_memory: str) -> list[dict[str, Any]]:
+    """``repeats`` runs of the same profile through PySpark local (``profile_opened`` on an Ibis pyspark
+    table: rescue/data/pushdown.py), each in a fresh process with its own JVM."""
+    runs = []
+    for i in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="rescue-bench-") as tmp:
+            project = write_project(Path(tmp), parquet)
+            run = run_child([sys.executable, "-c", SPARK_CHILD, str(project), driver_memory])
+        runs.append(run)
+        if "failed" in run:
+            print(f"  run {i + 1}: FAILED ({run['failed']})", flush=True)
+            break
+        note = "" if run["status"] == "ok" else f"  status {run['status']}: {run['error']}"
+        print(
+            f"  run {i + 1}: {run['elapsed_s']:.2f} s (+ {run['startup_s']:.1f} s session start, not timed), "
+            f"pushdown {run['pushdown']}; peak RSS: process tree {run['tree_peak_mb']:.0f} MB (sampled), "
+            f"driver {run['driver_mb']:.0f} MB + JVM {run['jvm_mb']:.0f} MB (high-water marks) "
+            f"(load before {run['load']:.1f}){note}",
             flush=True,
         )
     return runs
@@ -570,28 +784,117 @@ def phase_lines(runs: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _peer_report(args: argparse.Namespace, head_runs, peer_runs, peer_outcome: str) -> None:
+    if args.skip_peer:
+        print(f"peer: {peer_outcome}")
+        return
+    m = label(min(args.peer_rows, min(args.rows)))
+    mine, theirs = summary(head_runs), summary(peer_runs)
+    print(f"peer install: {peer_outcome}")
+    if mine is not None:
+        print(f"rescue {m} x 20: median {mine[0]:.2f} s, peak {mine[1]:.0f} MB")
+        for line in phase_lines(head_runs):
+            print(line)
+    if theirs is not None:
+        done = [r for r in peer_runs if "failed" not in r]
+        first = done[0]
+        profiled = max(r["profiled_mb"] for r in done)
+        to_json = statistics.median(r["json_s"] for r in done)
+        print(
+            f"ydata-profiling {first['version']} minimal {m} x 20: median {theirs[0]:.1f} s, "
+            f"peak {profiled:.0f} MB ({theirs[1]:.0f} MB with to_json)"
+        )
+        print(
+            f"    timed: ProfileReport(df, minimal=True).get_description() only (pandas {first['pandas']}); "
+            f"not timed: imports, parquet read + to_pandas ({first['baseline_mb']:.0f} MB, in the peak), "
+            f"then .to_json() {to_json:.1f} s for {first['json_chars'] / 1e6:.0f}M characters"
+        )
+    elif peer_runs:
+        print(f"ydata-profiling: FAILED ({peer_runs[-1]['failed']})")
+    else:
+        print(f"ydata-profiling: not run: {peer_outcome}")
+    if mine is not None and theirs is not None:
+        ratio = theirs[0] / mine[0]
+        print(
+            f"ratio ydata-profiling / rescue on {m} rows: {ratio:.1f} (rescue {_times(ratio)}; "
+            f"target {TARGET_PEER_RATIO:.0f}x: ratio {ratio / TARGET_PEER_RATIO:.2f})"
+        )
+
+
+def _size_report(sizes: dict[int, list[dict[str, Any]]]) -> None:
+    """Per size: median time, time per million rows, peak memory; then how the cost grows between sizes."""
+    print(
+        f"{'rows':>6} {'runs':>4} {'median s':>9} {'s / M rows':>10} {'peak RSS MB':>11} {'spilled MB':>10}"
+    )
+    done: list[tuple[int, float]] = []
+    for rows, runs in sizes.items():
+        got = summary(runs)
+        if got is None:
+            print(f"{label(rows):>6} FAILED ({runs[-1]['failed'] if runs else 'no run'})")
+            continue
+        seconds, peak = got
+        spilled = max(r["spill_peak_mb"] for r in runs if "failed" not in r)
+        finished = sum("failed" not in r for r in runs)
+        print(
+            f"{label(rows):>6} {finished:>4} {seconds:>9.1f} {seconds / rows * 1e6:>10.2f} {peak:>11.0f} "
+            f"{spilled:>10.0f}   {'under' if peak < PEAK_LIMIT_MB else 'OVER'} {PEAK_LIMIT_MB:.0f} MB"
+        )
+        statuses = {r["status"] for r in runs if "failed" not in r}
+        if statuses != {"ok"}:
+            print(f"    WARNING: source status {sorted(statuses)}: {runs[-1].get('error')}")
+        for line in phase_lines(runs):
+            print(line)
+        done.append((rows, seconds))
+    for (rows_a, s_a), (rows_b, s_b) in itertools.pairwise(done):
+        print(
+            f"{label(rows_a)} -> {label(rows_b)}: rows x{rows_b / rows_a:.1f}, time x{s_b / s_a:.2f}; "
+            f"time per row x{(s_b / rows_b) / (s_a / rows_a):.2f} (1.00 = linear, below = sublinear)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000], help="one or more table sizes")
     parser.add_argument("--peer-rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per size up to 10M rows")
+    parser.add_argument("--big-repeats", type=int, default=1, help="runs per size above 10M rows")
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--keep", type=Path, default=CACHE, help="folder of the generated tables, reused")
+    parser.add_argument("--memory-limit", help="run rescue with RESCUE_DUCKDB_MEMORY_LIMIT set to this")
+    parser.add_argument(
+        "--spark", action="store_true", help="also profile the smallest size on PySpark local"
+    )
+    parser.add_argument("--spark-repeats", type=int, default=1)
+    parser.add_argument("--spark-driver-memory", default="2g")
     args = parser.parse_args()
+    args.rows = sorted(set(args.rows))
 
-    big = ensure_table(args.rows)
-    print(f"table: {describe(big)}", flush=True)
-    print(f"  cached at {big}")
-    print(f"rescue on {label(args.rows)} rows ({args.repeats} runs, a fresh process each):", flush=True)
-    big_runs = run_rescue(big, args.repeats)
+    tables = ensure_tables(args.rows, args.keep)
+    sizes: dict[int, list[dict[str, Any]]] = {}
+    for rows in args.rows:
+        big = tables[rows]
+        repeats = args.repeats if rows <= 10_000_000 else args.big_repeats
+        print(f"table: {describe(big)}", flush=True)
+        print(f"  kept at {big}")
+        print(f"rescue on {label(rows)} rows ({repeats} runs, a fresh process each):", flush=True)
+        sizes[rows] = run_rescue(big, repeats, args.memory_limit)
 
-    peer_rows = min(args.peer_rows, args.rows)
-    head = ensure_head(big, peer_rows)
+    spark_runs: list[dict[str, Any]] = []
+    if args.spark:
+        rows = args.rows[0]
+        print(
+            f"PySpark local[2] on {label(rows)} rows (driver memory {args.spark_driver_memory}):", flush=True
+        )
+        spark_runs = run_spark(tables[rows], args.spark_repeats, args.spark_driver_memory)
+
+    peer_rows = min(args.peer_rows, args.rows[0])
     head_runs: list[dict[str, Any]] = []
     peer_runs: list[dict[str, Any]] = []
     peer_outcome = "skipped (--skip-peer)"
     if not args.skip_peer:
+        head = ensure_head(tables[args.rows[0]], peer_rows)
         print(f"rescue on the first {label(peer_rows)} rows:", flush=True)
-        head_runs = run_rescue(head, args.repeats)
+        head_runs = run_rescue(head, args.repeats, args.memory_limit)
         python, peer_outcome = ensure_peer()
         print(f"peer: {peer_outcome}", flush=True)
         if python is not None:
@@ -600,67 +903,49 @@ def main() -> None:
 
     print()
     print("=" * 100)
-    loads = [r["load"] for r in big_runs + head_runs + peer_runs]
+    every = [r for runs in sizes.values() for r in runs] + spark_runs + head_runs + peer_runs
+    loads = [r["load"] for r in every]
     if loads:
         print(
             f"1-min load average before each run: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores "
             "(it still counts this benchmark's previous run for about a minute; well above 1 means other "
             "work shared the CPU and inflated the times)"
         )
-    n = label(args.rows)
-    got = summary(big_runs)
-    if got is None:
-        print(f"rescue {n} x 20: FAILED ({big_runs[-1]['failed'] if big_runs else 'no run'})")
-    else:
-        seconds, peak = got
+    limits = sorted({r["memory_limit"] for runs in sizes.values() for r in runs if "memory_limit" in r})
+    print(
+        f"rescue x 20 columns (DuckDB memory_limit {', '.join(limits) or '?'}; peak = the child's RSS "
+        f"high-water mark, ru_maxrss from wait4; one run each above 10M rows):"
+    )
+    _size_report(sizes)
+    ten = summary(sizes.get(10_000_000, []))
+    if ten is not None:
         print(
-            f"rescue {n} x 20: median {seconds:.1f} s (target {TARGET_SECONDS:.0f} s: ratio "
-            f"{seconds / TARGET_SECONDS:.2f}), peak {peak:.0f} MB (target {TARGET_PEAK_MB:.0f} MB: ratio "
-            f"{peak / TARGET_PEAK_MB:.2f})"
+            f"10M target: {TARGET_SECONDS:.0f} s (ratio {ten[0] / TARGET_SECONDS:.2f}), "
+            f"{TARGET_PEAK_MB:.0f} MB (ratio {ten[1] / TARGET_PEAK_MB:.2f})"
         )
-        statuses = {r["status"] for r in big_runs if "failed" not in r}
-        if statuses != {"ok"}:
-            print(f"    WARNING: source status {sorted(statuses)}: {big_runs[-1].get('error')}")
-        times = ", ".join(f"{r['elapsed_s']:.2f}" for r in big_runs if "failed" not in r)
-        print(
-            f"    runs: {times} s; memory before profiling (imports, spec): {big_runs[0]['baseline_mb']:.0f} MB"
-        )
-        for line in phase_lines(big_runs):
-            print(line)
-    if args.skip_peer:
-        print(f"peer: {peer_outcome}")
-    else:
-        m = label(peer_rows)
-        mine, theirs = summary(head_runs), summary(peer_runs)
-        print(f"peer install: {peer_outcome}")
-        if mine is not None:
-            print(f"rescue {m} x 20: median {mine[0]:.2f} s, peak {mine[1]:.0f} MB")
-            for line in phase_lines(head_runs):
-                print(line)
-        if theirs is not None:
-            done = [r for r in peer_runs if "failed" not in r]
-            first = done[0]
-            profiled = max(r["profiled_mb"] for r in done)
-            to_json = statistics.median(r["json_s"] for r in done)
-            print(
-                f"ydata-profiling {first['version']} minimal {m} x 20: median {theirs[0]:.1f} s, "
-                f"peak {profiled:.0f} MB ({theirs[1]:.0f} MB with to_json)"
-            )
-            print(
-                f"    timed: ProfileReport(df, minimal=True).get_description() only (pandas {first['pandas']}); "
-                f"not timed: imports, parquet read + to_pandas ({first['baseline_mb']:.0f} MB, in the peak), "
-                f"then .to_json() {to_json:.1f} s for {first['json_chars'] / 1e6:.0f}M characters"
-            )
-        elif peer_runs:
-            print(f"ydata-profiling: FAILED ({peer_runs[-1]['failed']})")
+    if args.spark:
+        rows = args.rows[0]
+        duck, theirs = summary(sizes[rows]), summary(spark_runs)
+        if theirs is None:
+            print(f"PySpark {label(rows)}: FAILED ({spark_runs[-1]['failed'] if spark_runs else 'no run'})")
         else:
-            print(f"ydata-profiling: not run: {peer_outcome}")
-        if mine is not None and theirs is not None:
-            ratio = theirs[0] / mine[0]
+            done = [r for r in spark_runs if "failed" not in r]
+            tree = max(r["tree_peak_mb"] for r in done)
+            driver = max(r["driver_mb"] for r in done)
+            jvm = max(r["jvm_mb"] for r in done)
+            startup = statistics.median(r["startup_s"] for r in done)
             print(
-                f"ratio ydata-profiling / rescue on {m} rows: {ratio:.1f} (rescue {_times(ratio)}; "
-                f"target {TARGET_PEER_RATIO:.0f}x: ratio {ratio / TARGET_PEER_RATIO:.2f})"
+                f"PySpark local[2] {label(rows)} x 20 (rescue/data/pushdown.py, driver memory "
+                f"{args.spark_driver_memory}): median {theirs[0]:.1f} s (session start {startup:.1f} s not "
+                f"timed); peak process tree {tree:.0f} MB sampled every 0.2 s, high-water marks driver "
+                f"{driver:.0f} MB + JVM {jvm:.0f} MB = {driver + jvm:.0f} MB at most"
             )
+            if duck is not None:
+                print(
+                    f"    DuckDB {label(rows)}: median {duck[0]:.1f} s, peak {duck[1]:.0f} MB: Spark "
+                    f"{theirs[0] / duck[0]:.1f}x the time, {tree / duck[1]:.1f}x the memory"
+                )
+    _peer_report(args, head_runs, peer_runs, peer_outcome)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 Every connection refuses writes at the driver level: SQLite ``mode=ro``, DuckDB ``read_only``,
 Postgres ``default_transaction_read_only``; CSV/Parquet files are only read by an in-memory DuckDB
 (files are never opened for writing); an HTTP source is fetched with GET only.
+The DuckDB that reads a file source has a bounded ``memory_limit`` and spills past it into a private
+temporary folder (:func:`limit_duckdb_memory`; ``RESCUE_DUCKDB_MEMORY_LIMIT`` overrides the limit), so
+a table larger than memory is profiled on disk instead of failing.
 Errors become :class:`~rescue.errors.SourceUnavailable` with a ``kind`` a person can act on.
 """
 
@@ -11,13 +14,15 @@ from __future__ import annotations
 import codecs
 import contextlib
 import json
+import os
+import re
 import sqlite3
 import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +37,15 @@ from ..spec.secrets import redact, scrub_urls
 from .sampling import splitmix64
 
 DEFAULT_TIMEOUT_S = 30.0
+MEMORY_LIMIT_ENV = "RESCUE_DUCKDB_MEMORY_LIMIT"  # e.g. "4GB": replaces the rule of duckdb_memory_limit()
+MEMORY_SHARE = 0.25  # of the machine's memory (or of the cgroup's limit when lower)
+MEMORY_CAP_BYTES = 1 << 30  # what the profile of any table needs: past it DuckDB spills to disk
+MEMORY_FLOOR_BYTES = 256 << 20
+_SIZE_RE = re.compile(r"\s*[0-9]+(\.[0-9]+)?\s*(b|bytes|[kmgt]i?b)?\s*", re.IGNORECASE)
+CGROUP_MEMORY_FILES = (
+    Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
+    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # cgroup v1
+)
 
 
 @dataclass
@@ -83,6 +97,62 @@ def _plain_path(path: Path, tmpdir: Path) -> Path:
     link = tmpdir / ("source" + "".join(c for c in path.suffix if c.isalnum() or c == "."))
     link.symlink_to(path.resolve())
     return link
+
+
+def machine_memory_bytes(cgroup_files: Collection[Path] = CGROUP_MEMORY_FILES) -> int | None:
+    """The memory this process may use: the physical RAM, or the cgroup's limit when one is set and lower
+    (``max``, or a v1 limit larger than the RAM, means no limit). None when neither can be read."""
+    try:
+        found = [os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")]
+    except (ValueError, OSError, AttributeError):  # not a POSIX system that tells
+        found = []
+    for path in cgroup_files:
+        with contextlib.suppress(OSError, ValueError):
+            text = path.read_text().strip()
+            if text and text != "max":
+                found.append(int(text))
+    found = [n for n in found if n > 0]
+    return min(found) if found else None
+
+
+def duckdb_memory_limit(environ: Mapping[str, str] | None = None) -> str:
+    """The ``memory_limit`` rescue gives the DuckDB that reads a file source, as a DuckDB size.
+
+    The rule: MEMORY_SHARE (a quarter) of :func:`machine_memory_bytes` (the RAM, or the cgroup's
+    limit when lower), never more than MEMORY_CAP_BYTES (1 GiB, what the profile of any table needs:
+    its largest operators, the hash aggregates over every row, spill to disk past it) nor less than
+    MEMORY_FLOOR_BYTES (256 MiB). rescue shares the machine with production work, so it never takes
+    DuckDB's default of 80% of the RAM. The environment variable ``RESCUE_DUCKDB_MEMORY_LIMIT``
+    (a size such as ``4GB`` or ``512MiB``) replaces the rule; a value that is not a size raises
+    ValueError naming the variable (which :func:`open_source` reports as the source's ``error``).
+    """
+    environ = os.environ if environ is None else environ
+    override = environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if override:
+        if not _SIZE_RE.fullmatch(override):
+            raise ValueError(f"{MEMORY_LIMIT_ENV}={override!r} is not a size such as 4GB")
+        return override
+    memory = machine_memory_bytes()
+    if memory is None:
+        return f"{MEMORY_CAP_BYTES // (1 << 20)}MiB"
+    limit = min(max(int(memory * MEMORY_SHARE), MEMORY_FLOOR_BYTES), MEMORY_CAP_BYTES)
+    return f"{limit // (1 << 20)}MiB"
+
+
+def limit_duckdb_memory(con: Any, spill_dir: Path) -> None:
+    """Bound the memory of DuckDB connection ``con`` and let it spill to ``spill_dir`` instead of failing.
+
+    ``memory_limit`` follows :func:`duckdb_memory_limit` (a quarter of the machine's or cgroup's memory,
+    at most 1 GiB, or ``RESCUE_DUCKDB_MEMORY_LIMIT``). ``temp_directory`` is ``spill_dir``, a folder
+    inside the source's private temporary folder (made 0700 under the system temp dir by
+    ``tempfile``, removed when the source is closed), so a large profile writes its overflow there,
+    never beside a source file (DuckDB's default for a database file) and never where another user can
+    read it. Call before :func:`_lock_duckdb`, which freezes the configuration.
+    """
+    spill_dir.mkdir(mode=0o700, exist_ok=True)
+    limit = duckdb_memory_limit().replace("'", "")
+    con.raw_sql(f"SET memory_limit = '{limit}'")
+    con.raw_sql("SET temp_directory = '" + str(spill_dir).replace("'", "''") + "'")
 
 
 def _guard_duckdb(con: Any, timeout_s: float) -> None:
@@ -187,6 +257,7 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         tmp = tempfile.TemporaryDirectory(prefix="rescue-src-")
         con = ibis.duckdb.connect()
         _guard_duckdb(con, timeout_s)
+        limit_duckdb_memory(con, Path(tmp.name) / "spill")
         notes = []
         encoding = (source.encoding or "utf-8").lower().replace("_", "-")
         if encoding not in ("utf-8", "utf8"):
@@ -206,16 +277,19 @@ def _open(spec: Spec, source: Source, timeout_s: float) -> OpenSource:
         tmp = tempfile.TemporaryDirectory(prefix="rescue-src-")
         con = ibis.duckdb.connect()
         _guard_duckdb(con, timeout_s)
+        limit_duckdb_memory(con, Path(tmp.name) / "spill")
         read_path = _plain_path(path, Path(tmp.name))
         table = con.read_parquet(str(read_path), table_name=f"src_{source.name.replace('-', '_')}")
         _lock_duckdb(con, [read_path])
         return OpenSource(source, con, table, 0.0, "duckdb", [], [con.disconnect, tmp.cleanup])
     if kind == "duckdb":
+        tmp = tempfile.TemporaryDirectory(prefix="rescue-src-")
         con = ibis.duckdb.connect(str(path), read_only=True)
         _guard_duckdb(con, timeout_s)
+        limit_duckdb_memory(con, Path(tmp.name) / "spill")  # DuckDB would spill beside the database file
         table = _table(con, source)
         _lock_duckdb(con, [path])
-        return OpenSource(source, con, table, 0.0, "duckdb", [], [con.disconnect])
+        return OpenSource(source, con, table, 0.0, "duckdb", [], [con.disconnect, tmp.cleanup])
     if kind == "sqlite":
         # the path is URI-quoted: a '#' or '?' in it would otherwise end the path and drop mode=ro
         uri = f"file:{quote(str(path))}?mode=ro"

@@ -315,3 +315,65 @@ def test_a_csv_line_over_the_reader_limit_names_the_limit_and_can_raise_it(
         assert opened.table.count().execute() == 2
     finally:
         opened.close()
+
+
+def test_file_sources_get_a_bounded_memory_limit_and_a_private_spill_folder(
+    spec, tmp_path: Path, monkeypatch
+) -> None:
+    import os
+    import stat
+    import tempfile
+
+    import duckdb
+
+    from rescue.data.connect import MEMORY_LIMIT_ENV, duckdb_memory_limit, machine_memory_bytes
+
+    def shown(size: str) -> str:  # how DuckDB itself shows a limit of ``size``
+        con = duckdb.connect()
+        con.execute(f"SET memory_limit = '{size}'")
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    rule = duckdb_memory_limit()
+    limit_bytes = int(rule.removesuffix("MiB")) << 20
+    memory = machine_memory_bytes()
+    assert memory is not None and 256 << 20 <= limit_bytes <= min(1 << 30, max(memory // 4, 256 << 20))
+    # a cgroup limit below the RAM is the memory; "max" is no limit
+    (tmp_path / "memory.max").write_text("536870912\n")
+    (tmp_path / "unlimited").write_text("max\n")
+    assert machine_memory_bytes([tmp_path / "memory.max", tmp_path / "unlimited"]) == 512 << 20
+    assert machine_memory_bytes([tmp_path / "unlimited", tmp_path / "absent"]) == memory
+
+    for name in ("web-form", "app-feedback"):  # csv, parquet
+        source = next(s for s in spec.sources if s.name == name)
+        for override, expected in ((None, rule), ("300MB", "300MB")):
+            if override:
+                monkeypatch.setenv(MEMORY_LIMIT_ENV, override)
+            opened = open_source(spec, source)
+            try:
+                con = opened.backend.con
+                limit, spill = con.execute(
+                    "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+                ).fetchone()
+                assert limit == shown(expected), (name, override)
+                spill_dir = Path(spill)
+                assert spill_dir.is_dir() and spill_dir.parent.name.startswith("rescue-src-")
+                assert spill_dir.parent.parent == Path(tempfile.gettempdir())
+                assert stat.S_IMODE(os.stat(spill_dir.parent).st_mode) == 0o700
+                assert stat.S_IMODE(os.stat(spill_dir).st_mode) == 0o700
+                with pytest.raises(Exception, match="lock"):  # a query cannot lift the limit
+                    con.execute("SET memory_limit = '10GB'")
+                # a query bigger than the limit spills to the folder instead of failing
+                if override:
+                    spilled = con.execute(
+                        "SELECT count(*) FROM (SELECT DISTINCT hash(i) AS h FROM range(20000000) t(i))"
+                    ).fetchone()
+                    assert spilled == (20_000_000,)
+            finally:
+                opened.close()
+            assert not spill_dir.parent.exists()  # removed with the source
+            monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
+    with pytest.raises(SourceUnavailable, match=MEMORY_LIMIT_ENV):
+        open_source(spec, next(s for s in spec.sources if s.name == "app-feedback"))
