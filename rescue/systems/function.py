@@ -41,7 +41,7 @@ from .serve import ensure_served
 from .shapes import normalise
 from .spans import Spans
 from .watch import Watch
-from .workers import PocCode, WorkerPool, input_fields, span_tokens, with_personal_data
+from .workers import PocCode, WorkerPool, call_tokens, input_fields, with_personal_data
 
 
 def strip_magics(source: str) -> str:
@@ -230,10 +230,7 @@ def function_adapter(spec: Spec, poc: PocSpec, name: str = "poc") -> Adapter:
             raise failure from None
         value, raw, tokens_in, tokens_out = normalise(output)
         spans = _spans(sent)
-        if (
-            tokens_in is None and tokens_out is None
-        ):  # the answer says none: what the provider's responses said
-            tokens_in, tokens_out = span_tokens(spans)
+        tokens_in, tokens_out = call_tokens(tokens_in, tokens_out, spans)
         return Answer(value, tokens_in, tokens_out, raw, destinations=seen.destinations, spans=spans)
 
     return Adapter(name, config, call, poc.timeout_s, poc.concurrency, close=restore if poc.env else None)

@@ -125,8 +125,12 @@ def with_personal_data(spans: list[dict[str, Any]] | None, sent: list[Any]) -> l
     return spans
 
 
-def span_tokens(spans: list[dict[str, Any]] | None) -> tuple[int | None, int | None]:
-    """The tokens the provider's responses reported over the call's requests (None when none did)."""
+def call_tokens(tokens_in: int | None, tokens_out: int | None,
+                spans: list[dict[str, Any]] | None) -> tuple[int | None, int | None]:  # fmt: skip
+    """A call's tokens: those its answer reported, else those the provider's responses reported over the call's
+    requests (None when neither did)."""
+    if tokens_in is not None or tokens_out is not None:
+        return tokens_in, tokens_out
     counted = [s["attributes"] for s in spans or [] if "gen_ai.usage.input_tokens" in s["attributes"]
                or "gen_ai.usage.output_tokens" in s["attributes"]]  # fmt: skip
     if not counted:
@@ -299,11 +303,7 @@ class WorkerPool:
             failure.destinations = reply.get("destinations")
             failure.spans = spans
             raise failure
-        tokens_in, tokens_out = reply["tokens_in"], reply["tokens_out"]
-        if (
-            tokens_in is None and tokens_out is None
-        ):  # the answer says none: what the provider's responses said
-            tokens_in, tokens_out = span_tokens(spans)
+        tokens_in, tokens_out = call_tokens(reply["tokens_in"], reply["tokens_out"], spans)
         return Answer(reply["output"], tokens_in, tokens_out, reply["raw"], latency_ms, reply.get("destinations"),
                       spans)  # fmt: skip
 
