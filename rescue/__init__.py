@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# first: jsonschema without the IRI grammar's compilation, before nbformat or a module of rescue imports it
+from . import jsonschemas  # noqa: F401
 from .errors import (
     ArtifactError,
     LogTampered,

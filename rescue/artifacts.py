@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
-import types
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -18,53 +15,13 @@ from . import __version__
 from .auditlog import append_record
 from .errors import ArtifactError
 from .hashing import file_sha256
+from .jsonschemas import jsonschema
 from .models import MODELS
 from .spec import Spec
 from .spec.secrets import redact, redact_json
 
 SCHEMAS = Path(__file__).parent / "schemas"
 M = TypeVar("M", bound=BaseModel)
-
-
-def _import_jsonschema() -> types.ModuleType:
-    """jsonschema, without compiling the IRI grammar of ``rfc3987_syntax`` until an ``iri`` format is checked.
-
-    Importing jsonschema imports its format checker, which imports ``rfc3987_syntax`` when it is installed (it
-    comes with jupyter-events' ``jsonschema[format-nongpl]``); that module compiles an Earley grammar as it is
-    imported: about 1.5 s in every workbook's kernel, and more at its exit. rescue's schemas hold no IRI
-    format and validate without a format checker. While jsonschema is imported, ``rfc3987_syntax`` is a
-    stand-in whose ``is_valid_syntax`` imports the real module when first called, so a format checker still
-    checks ``iri`` and ``iri-reference`` as before; afterwards the name is the real module's again.
-    """
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules or not _installed("rfc3987_syntax"):
-        import jsonschema
-
-        return jsonschema
-
-    def is_valid_syntax(term: str, value: str) -> bool:
-        from rfc3987_syntax import is_valid_syntax as check  # the real module: the stand-in is gone
-
-        return check(term, value)
-
-    stand_in = types.ModuleType("rfc3987_syntax", "rescue's stand-in while jsonschema is imported")
-    stand_in.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
-    sys.modules["rfc3987_syntax"] = stand_in
-    try:
-        import jsonschema
-    finally:
-        if sys.modules.get("rfc3987_syntax") is stand_in:
-            del sys.modules["rfc3987_syntax"]
-    return jsonschema
-
-
-def _installed(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-jsonschema = _import_jsonschema()
 
 
 @cache

@@ -117,29 +117,3 @@ def test_a_cross_day_read_can_return_the_validated_model(tmp_path: Path, gap_pay
     assert read_artifact(tmp_path / "nothing", GapArtifact, required=False) is None
     with pytest.raises(ArtifactError, match="is not the model of an artifact"):
         read_artifact(tmp_path, Interval)
-
-
-def test_jsonschema_comes_without_compiling_the_iri_grammar_and_still_checks_iris() -> None:
-    """What the workbooks import leaves rfc3987_syntax's grammar uncompiled (1.5 s in every kernel) until a
-    format checker checks an ``iri``; then it checks as jsonschema always did. (A module that imports
-    jsonschema before rescue.artifacts does brings the 1.5 s back: this test says so.)"""
-    import importlib.util
-    import subprocess
-    import sys
-
-    if importlib.util.find_spec("rfc3987_syntax") is None:
-        pytest.skip("rfc3987_syntax is not installed: jsonschema checks no IRI format")
-    script = (
-        "import sys\n"
-        "import rescue.gap, rescue.data.display, rescue.evalset, rescue.evals.display\n"
-        "import rescue.owner, rescue.readout, rescue.artifacts, rescue.tables, rescue.charts, jsonschema\n"
-        "assert 'rfc3987_syntax.syntax_helpers' not in sys.modules, 'the grammar was compiled on import'\n"
-        "checker = jsonschema.FormatChecker()\n"
-        "assert checker.conforms('https://example.org/ä?q=1#f', 'iri')\n"
-        "assert not checker.conforms('no iri', 'iri') and not checker.conforms(':', 'iri-reference')\n"
-        "assert checker.conforms('#f', 'iri-reference')\n"
-        "assert sys.modules['rfc3987_syntax'].__name__ == 'rfc3987_syntax'\n"
-        "assert hasattr(sys.modules['rfc3987_syntax'], 'syntax_parser'), 'the real module'\n"
-    )
-    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert ran.returncode == 0, ran.stderr
