@@ -13,8 +13,10 @@ compare within a run, read medians). Each day run splits into: papermill's kerne
 start to the first cell's, both in the notebook's metadata), the cells (papermill's per-cell durations:
 imports, build, display), the rest of papermill (reading and parameterizing the workbook, shutting the kernel
 down, writing the notebook), hashing the inputs, redaction, rendering the page, and the audit (output hashes,
-audit-log records). The week's own steps: spec and parameter checks, the readout's PDF, the home page, and the
-command's start and exit. A papermill entry near 2.6 s is a kernel that did not exit on its shutdown request
+audit-log records). Each day's kernel is started, with its workbook's imports, while the day before runs
+(``rescue.kernels``), so a day's "kernel" is papermill's first round trip to a running kernel. The week's own
+steps: spec and parameter checks, "kernels" (starting the kernels ahead, waiting for a warm-up that has not
+finished, retiring and stopping them), the readout's PDF, the home page, and the command's start and exit. A papermill entry near 2.6 s is a kernel that did not exit on its shutdown request
 (a race in ipykernel 7 between its control thread's last flush and its IOPub thread's close) and was
 terminated after 2.5 s: about one kernel in ten, bare ones included.
 
@@ -39,17 +41,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import nbformat
-import papermill
-
+import rescue.kernels as kernels
 import rescue.week as week
 from rescue.cli import main as rescue_command
 from rescue.week import KERNEL, LocalKernelManager
 
+# nbformat and papermill are imported where they are used, after rescue: the week's process imports them as
+# the command does (rescue first, which sets up jsonschema before nbformat imports it)
+
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "pharma-feedback"
 BARE_SOURCE = "import pandas, matplotlib, ipywidgets"
 DAY_PHASES = ("kernel", "cells", "papermill", "inputs", "redact", "render", "audit")
-WEEK_PHASES = ("prepare", "pdf", "home", "other", "command")
+WEEK_PHASES = ("prepare", "kernels", "pdf", "home", "other", "command")
 # the functions of rescue.week timed as a phase, outermost call only (file_sha256 inside render is render's)
 TIMED = {
     "input_hashes": "inputs",
@@ -64,10 +67,15 @@ TIMED = {
     "_print_readout": "pdf",
     "write_home": "home",
 }
+# the kernels started ahead (rescue.kernels): starting one, waiting for its warm-up, retiring and stopping them
+KERNEL_STEPS = ((kernels.Kernels, ("take", "ahead", "done", "close")), (kernels.WarmKernel, ("ready",)))
 
 
 def bare_kernel_s() -> float:
     """Seconds of one bare kernel under papermill: the week's kernel manager, papermill's defaults."""
+    import nbformat
+    import papermill
+
     with tempfile.TemporaryDirectory(prefix="rescue-bench-") as tmp:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BARE_SOURCE)])
         nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
@@ -96,10 +104,15 @@ class Phases:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         """Wrap rescue.week's steps (and papermill's execute_notebook) for the duration of one week."""
+        import papermill
+
         saved = {name: getattr(week, name) for name in (*TIMED, "run_day")}
+        methods = {(cls, name): getattr(cls, name) for cls, names in KERNEL_STEPS for name in names}
         execute = papermill.execute_notebook
         for name, phase in TIMED.items():
             setattr(week, name, self._timed(saved[name], phase))
+        for (cls, name), fn in methods.items():
+            setattr(cls, name, self._timed(fn, "kernels"))
         week.run_day = self._day(saved["run_day"])
         papermill.execute_notebook = self._papermill(execute)
         try:
@@ -107,6 +120,8 @@ class Phases:
         finally:
             for name, fn in saved.items():
                 setattr(week, name, fn)
+            for (cls, name), fn in methods.items():
+                setattr(cls, name, fn)
             papermill.execute_notebook = execute
 
     def _add(self, phase: str, seconds: float) -> None:
@@ -161,6 +176,8 @@ class Phases:
 
 def _split(executed: Path) -> tuple[float, float]:
     """(kernel start, cells) in seconds, from the metadata papermill wrote into the executed notebook."""
+    import nbformat
+
     if not executed.exists():
         return 0.0, 0.0
     nb = nbformat.read(str(executed), as_version=4)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import atexit
-import functools
 import os
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,10 +12,8 @@ from typing import Any
 
 import nbformat
 import papermill
-from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
-from traitlets import CaselessStrEnum, default
 
 from . import __version__
 from .artifacts import input_hashes, redact_secrets
@@ -26,44 +21,13 @@ from .auditlog import append_record
 from .errors import RescueError, WorkbookFailed
 from .hashing import file_sha256
 from .home import write_home
+from .kernels import KERNEL, KERNEL_ARGUMENTS, Kernels, LocalKernelManager
 from .params import PARAMETERS, ParameterError
 from .params import check as check_parameter
 from .pdf import PdfFailed, readout_pdf
 from .render import render_html
 from .spec import FILE_KINDS, Spec, load_spec
 from .spec.secrets import redact, scrub_urls
-
-KERNEL = "python3"
-# The workbook's kernel calls gc.freeze() as it exits, from an atexit handler registered before the notebook
-# runs (so it runs after the notebook's own, such as stopping a model server rescue started): the interpreter
-# then skips the collections it makes over every module it imported as it shuts down, about 1.3 s of each day.
-# Nothing depends on them: the notebook and the artifacts are written before the kernel is asked to stop.
-KERNEL_ARGUMENTS = ("--IPKernelApp.exec_lines=__import__('atexit').register(__import__('gc').freeze)",)
-
-
-class LocalKernelManager(AsyncKernelManager):
-    """The workbook's kernel talks over Unix sockets in a private temporary folder, not TCP: nothing listens
-    on a port, nothing is sent in plain text over the network stack (and the kernel does not warn that it is)."""
-
-    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
-
-    @default("ip")
-    def _private_socket_prefix(self) -> str:
-        # a random name in this process's own folder: processes forked from one parent (the portfolio's workers)
-        # share its memory layout, so id(self) and an inherited folder could name the same socket twice
-        return str(_socket_dir() / f"kernel-{uuid.uuid4().hex[:16]}")
-
-
-def _socket_dir() -> Path:
-    """This process's private folder for kernel sockets (a forked child gets its own, not its parent's)."""
-    return _socket_dir_of(os.getpid())
-
-
-@functools.cache
-def _socket_dir_of(pid: int) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="rescue-kernel-"))
-    atexit.register(shutil.rmtree, path, ignore_errors=True)
-    return path
 
 
 @dataclass(frozen=True)
@@ -136,9 +100,17 @@ def _failure(day: Day, exc: PapermillExecutionError, notebook: Path) -> Workbook
 
 
 def run_day(
-    day: Day, spec: Spec, out: Path, parameters: dict[str, Any], progress_bar: bool = False
+    day: Day,
+    spec: Spec,
+    out: Path,
+    parameters: dict[str, Any],
+    progress_bar: bool = False,
+    kernel: LocalKernelManager | None = None,
 ) -> dict[str, str]:
     """Execute one day's workbook, keep the executed notebook, render its page; return output hashes.
+
+    ``kernel`` is a kernel started for this workbook (:mod:`rescue.kernels`), left running for its owner to
+    stop; without one, papermill starts and stops a kernel of its own.
 
     papermill saves the notebook into a private temporary folder when the run ends or fails (not after every
     cell: nobody reads it halfway); only its redacted copy reaches ``out/notebooks``, so a run killed halfway
@@ -162,6 +134,7 @@ def run_day(
             request_save_on_cell_execute=False,
             kernel_manager_class=LocalKernelManager,
             extra_arguments=list(KERNEL_ARGUMENTS),
+            **({"km": kernel} if kernel is not None else {}),
         )
     except PapermillExecutionError as exc:
         _keep_redacted(drafting, executed, spec)
@@ -325,17 +298,27 @@ def run_week(
     out_dir.mkdir(parents=True, exist_ok=True)
     pages: list[Path] = []
     bar = tqdm(plans, unit="day", disable=not progress, desc="rescue week")
-    for i, (day, params) in enumerate(bar):
-        bar.set_postfix_str(
-            f"day {day.number}: {day.title}" + (" (with the later days' evidence)" if i == closing else "")
-        )
-        run_day(day, spec, out_dir, params)
-        page = out_dir / f"{day.artifact}.html"
-        if page not in pages:
-            pages.append(page)
-    if any(day.artifact == "readout" for day, _ in plans):
-        _print_readout(out_dir, bar)
-    write_home(spec, out_dir, DAYS)
+    books = workbooks_dir()
+    with Kernels(books) as kernels:  # each day's kernel starts while the day before runs
+        for i, (day, params) in enumerate(bar):
+            bar.set_postfix_str(
+                f"day {day.number}: {day.title}"
+                + (" (with the later days' evidence)" if i == closing else "")
+            )
+            kernel = kernels.take(books / day.workbook)
+            if i + 1 < len(plans):
+                kernels.ahead(books / plans[i + 1][0].workbook)
+            try:
+                run_day(day, spec, out_dir, params, kernel=kernel.ready())
+            finally:
+                kernels.done(kernel)
+            page = out_dir / f"{day.artifact}.html"
+            if page not in pages:
+                pages.append(page)
+        # the last kernel exits while the readout prints and the home page is written
+        if any(day.artifact == "readout" for day, _ in plans):
+            _print_readout(out_dir, bar)
+        write_home(spec, out_dir, DAYS)
     return pages
 
 

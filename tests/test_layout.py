@@ -46,6 +46,8 @@ RANKS: dict[str, float] = {
             "tables",
             "models",
             "pii",
+            "jsonschemas",
+            "kernels",
         ],
         PLUMBING,
     ),
