@@ -73,13 +73,21 @@ def classification(
 
     mcc = _mcc(full_matrix(yt, yp)) if n else 0.0
     low = high = mcc_low = mcc_high = None
-    if n:  # the same resamples for both (one seed)
+    if n:  # the same resamples for both (one seed), each a confusion matrix: all draws at once
         low, high = (
             round(v, 4)
-            for v in bootstrap_interval(lambda d: _macro_f1_counts(yt[d], yp[d], len(classes)), n, seed=seed)
+            for v in bootstrap_interval(
+                lambda d: _macro_f1_stack(_matrices(yt, yp, d, k1), len(classes)),
+                n,
+                vectorized=True,
+                seed=seed,
+            )
         )
         mcc_low, mcc_high = (
-            round(v, 4) for v in bootstrap_interval(lambda d: _mcc(full_matrix(yt[d], yp[d])), n, seed=seed)
+            round(v, 4)
+            for v in bootstrap_interval(
+                lambda d: _mcc_stack(_matrices(yt, yp, d, k1)), n, vectorized=True, seed=seed
+            )
         )
     return {
         "n": n,
@@ -100,16 +108,36 @@ def classification(
     }
 
 
-def _macro_f1_counts(yt: np.ndarray, yp: np.ndarray, k: int) -> float:
-    hits = yt == yp
-    tp = np.bincount(yt[hits], minlength=k + 1)[:k].astype(float)
-    n_true = np.bincount(yt, minlength=k + 1)[:k].astype(float)
-    n_pred = np.bincount(yp, minlength=k + 1)[:k].astype(float)
+def _matrices(yt: np.ndarray, yp: np.ndarray, draws: np.ndarray, k1: int) -> np.ndarray:
+    """The ``(draws, k1, k1)`` confusion matrices (rows true, columns predicted; codes ``0..k1-1``) of the
+    resamples whose item indices are the rows of ``draws``."""
+    d = np.atleast_2d(draws)
+    codes = yt[d] * k1 + yp[d] + (np.arange(len(d)) * k1 * k1)[:, None]
+    return np.bincount(codes.ravel(), minlength=len(d) * k1 * k1).reshape(len(d), k1, k1)
+
+
+def _macro_f1_stack(m: np.ndarray, k: int) -> np.ndarray:
+    """Macro-F1 over the first ``k`` classes of each matrix of a stack (code ``k``: no valid class)."""
+    tp = np.diagonal(m, axis1=1, axis2=2)[:, :k].astype(float)
+    n_true = m.sum(axis=2)[:, :k].astype(float)
+    n_pred = m.sum(axis=1)[:, :k].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(n_pred > 0, tp / n_pred, 0.0)
         recall = np.where(n_true > 0, tp / n_true, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return float(f1.mean())
+    return f1.mean(axis=1)
+
+
+def _mcc_stack(m: np.ndarray) -> np.ndarray:
+    """Gorodkin's multiclass MCC of each matrix of a stack, as :func:`_mcc` computes it for one."""
+    t = m.sum(axis=2).astype(float)
+    p = m.sum(axis=1).astype(float)
+    c = np.trace(m, axis1=1, axis2=2).astype(float)
+    s = m.sum(axis=(1, 2)).astype(float)
+    tp = np.einsum("ij,ij->i", t, p)
+    denominator = np.sqrt((s * s - np.einsum("ij,ij->i", p, p)) * (s * s - np.einsum("ij,ij->i", t, t)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, (c * s - tp) / np.where(denominator > 0, denominator, 1.0), 0.0)
 
 
 def extraction(
