@@ -166,6 +166,10 @@ class WarmKernel:
                     return True
             return False
         finally:
+            self._stop_warm_client()
+
+    def _stop_warm_client(self) -> None:
+        if self._warm is not None:
             self._warm.stop_channels()
             self._warm = None
 
@@ -185,9 +189,7 @@ class WarmKernel:
     def close(self, now: bool = False, wait_s: float | None = None) -> None:
         """Stop the kernel and clean up: at once when ``now``, else after waiting up to ``wait_s`` for it to
         exit on its own (half of it, then terminated, then killed, as nbclient does; its default without one)."""
-        if self._warm is not None:
-            self._warm.stop_channels()
-            self._warm = None
+        self._stop_warm_client()
         self.manager.close_clients()
         try:
             if run_sync(self.manager.is_alive)():

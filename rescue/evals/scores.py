@@ -27,7 +27,11 @@ def confusion(y_true: list[str], y_pred: list[str], classes: list[str]) -> np.nd
 def _per_class(
     matrix: np.ndarray, n_true: np.ndarray, n_pred: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    tp = np.diag(matrix).astype(float)
+    return _prf(np.diag(matrix).astype(float), n_true, n_pred)
+
+
+def _prf(tp: np.ndarray, n_true: np.ndarray, n_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision, recall and F1 per class, elementwise (any shape; 0 where undefined)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(n_pred > 0, tp / n_pred, 0.0)
         recall = np.where(n_true > 0, tp / n_true, 0.0)
@@ -121,11 +125,7 @@ def _macro_f1_stack(m: np.ndarray, k: int) -> np.ndarray:
     tp = np.diagonal(m, axis1=1, axis2=2)[:, :k].astype(float)
     n_true = m.sum(axis=2)[:, :k].astype(float)
     n_pred = m.sum(axis=1)[:, :k].astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(n_pred > 0, tp / n_pred, 0.0)
-        recall = np.where(n_true > 0, tp / n_true, 0.0)
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return f1.mean(axis=1)
+    return _prf(tp, n_true, n_pred)[2].mean(axis=1)
 
 
 def _mcc_stack(m: np.ndarray) -> np.ndarray:
