@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from rescue.artifacts import load_schema, read_artifact, redact_secrets, validate_artifact, write_artifact
+from rescue.artifacts import (
+    SCHEMAS,
+    load_schema,
+    read_artifact,
+    redact_secrets,
+    validate_artifact,
+    write_artifact,
+)
 from rescue.auditlog import read_log, verify_log
 from rescue.errors import ArtifactError
 from rescue.gap import assess_gap
+from rescue.jsonschemas import jsonschema
 from rescue.spec import load_spec
 
 
@@ -20,8 +28,11 @@ def gap_payload(sample_project: Path):
     return spec, assess_gap(spec)
 
 
-def test_schema_is_valid_json_schema() -> None:
-    schema = load_schema("gap")
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.schema.json")), ids=lambda p: p.name)
+def test_every_shipped_schema_is_valid_json_schema(path: Path) -> None:
+    """load_schema does not check a schema against the metaschema (every kernel would pay for it): this does."""
+    schema = load_schema(path.name.removesuffix(".schema.json"))
+    jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["properties"]["schema_version"]["const"] == "1.0"
 
 
