@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -377,3 +379,14 @@ def test_file_sources_get_a_bounded_memory_limit_and_a_private_spill_folder(
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
     with pytest.raises(SourceUnavailable, match=MEMORY_LIMIT_ENV):
         open_source(spec, next(s for s in spec.sources if s.name == "app-feedback"))
+
+
+def test_the_file_and_sqlite_backends_load_with_the_module_and_no_other() -> None:
+    """A day's kernel started ahead imports rescue.data.connect: DuckDB's and SQLite's Ibis backends are then
+    loaded before the first source is opened; the other backends still load only when a source needs them."""
+    code = (
+        "import sys, rescue.data.connect as c\n"
+        "print([f'ibis.backends.{n}' in sys.modules for n in (*c.PRELOADED_BACKENDS, 'postgres', 'pyspark')])"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "[True, True, False, False]"
