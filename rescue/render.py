@@ -8,8 +8,10 @@ values on the way in (:mod:`rescue.tables`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import threading
 from html import escape, unescape
 from pathlib import Path
 from typing import Any
@@ -120,6 +122,18 @@ def page_exporter() -> PageExporter:
     return exporter
 
 
+# one conversion at a time: the exporter is shared, and warm_up_rendering may run on a thread of its own
+_CONVERTING = threading.Lock()
+
+
+def warm_up_rendering() -> None:
+    """Compile the page templates now (an empty page, written nowhere): what the first page would otherwise pay,
+    about 0.2 s. ``rescue week`` runs it on a thread while the first day runs. A failure here is left to the
+    first page, which reports it."""
+    with _CONVERTING, contextlib.suppress(Exception):
+        page_exporter().from_notebook_node(nbformat.v4.new_notebook())
+
+
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
 
 
@@ -168,7 +182,8 @@ def render_html(
     page["css"] = page_css()
     page["nav"] = [list(link) for link in nav or [] if safe_link(link[1])]
     describe_images(nb)
-    body, _ = page_exporter().from_notebook_node(nb)
+    with _CONVERTING:
+        body, _ = page_exporter().from_notebook_node(nb)
     out = Path(html)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")

@@ -115,3 +115,18 @@ def test_pages_rendered_one_after_another_are_each_as_rendered_alone(tmp_path: P
     again = render_html(first, tmp_path / "again.html", title="Day 0").read_text()
     assert page_exporter() is page_exporter()
     assert again == alone
+
+
+def test_warming_up_the_renderer_writes_nothing_and_changes_no_page(tmp_path: Path, monkeypatch) -> None:
+    """``rescue week`` compiles the templates while the first kernel starts: the pages are the same after it."""
+    from rescue.render import page_exporter, warm_up_rendering
+
+    first = _notebook(tmp_path / "first.ipynb")
+    page_exporter.cache_clear()
+    cold = render_html(first, tmp_path / "cold.html", title="Day 0").read_text()
+    page_exporter.cache_clear()
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    warm_up_rendering()
+    assert sorted(tmp_path.iterdir()) == before
+    assert render_html(first, tmp_path / "warm.html", title="Day 0").read_text() == cold
