@@ -90,9 +90,19 @@ def week(
     project: Path, out: Path, days: str | None, parameters: tuple[tuple[str, str], ...], no_progress: bool
 ) -> None:
     """Run the week's workbooks on PROJECT headlessly, writing artifacts and pages to OUT."""
-    from .week import run_week
+    from .days import select_days, workbooks_dir
+    from .kernels import AHEAD, Kernels
 
-    pages = run_week(project, out, _parse_days(days), _parse_parameters(parameters), progress=not no_progress)
+    chosen = _parse_days(days)
+    books = workbooks_dir()
+    with Kernels(books) as kernels:
+        # the first days' kernels start, and import their workbooks' modules, while this process imports the week
+        kernels.ahead(*(books / day.workbook for day in select_days(chosen)[:AHEAD]))
+        from .week import run_week
+
+        pages = run_week(
+            project, out, chosen, _parse_parameters(parameters), progress=not no_progress, kernels=kernels
+        )
     for page in pages:
         click.echo(f"wrote {page}")
     click.echo(f"wrote {Path(out) / 'index.html'} (the audit's home page)")

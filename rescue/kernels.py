@@ -1,9 +1,10 @@
-"""The week's kernels: each day's kernel starts, and loads its workbook's imports, while the day before runs.
+"""The week's kernels: each day's kernel starts, and loads its workbook's imports, while the days before it run.
 
 A day's kernel is still a fresh process that runs only its own workbook (nothing is shared between days); only
 its start moves earlier. ``rescue week`` asks :class:`Kernels` for the kernel of the day about to run and, before
-running it, starts the next day's. On two cores, the next kernel's interpreter start and its imports (pandas,
-scipy, matplotlib, ibis: 1-3 s a day) then overlap the current day's cells instead of following them.
+running it, has the next :data:`AHEAD` days' kernels started (the command starts the first ones before it imports
+the rest of the week). On two cores, the next kernels' interpreter start and imports (pandas, scipy, matplotlib,
+ibis: 1-3 s a day) then overlap the current day's cells instead of following them.
 
 The warm-up imports modules only: it binds no name in the notebook's namespace, runs silently (no execution
 count, no history, no output in the notebook) and never fails the day. A module whose import fails is imported
@@ -16,9 +17,11 @@ import ast
 import atexit
 import contextlib
 import functools
+import math
 import os
 import queue
 import shutil
+import signal
 import tempfile
 import time
 import uuid
@@ -28,10 +31,11 @@ from types import TracebackType
 from typing import Any
 
 import nbformat
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
-from traitlets import CaselessStrEnum, default
+from jupyter_core.utils import ensure_async, run_sync
+from traitlets import CaselessStrEnum, DottedObjectName, Type, default
 
 KERNEL = "python3"
 # The workbook's kernel calls gc.freeze() as it exits, from an atexit handler registered before the notebook
@@ -43,8 +47,58 @@ KERNEL_ARGUMENTS = ("--IPKernelApp.exec_lines=__import__('atexit').register(__im
 HISTORY_ARGUMENT = "--HistoryManager.hist_file=:memory:"
 # how long the hand-over waits for a warm-up to finish (nbclient would wait as long for the kernel's first reply)
 WARM_UP_TIMEOUT_S = 60.0
-# how long the week's end waits for a retired kernel to exit before terminating it (it was asked a day earlier)
-RETIRED_WAIT_S = 1.0
+# how many days ahead the week starts kernels: on two cores, a short day (Day 3) would otherwise leave the next
+# day (Day 4, the heaviest imports) waiting for its warm-up
+AHEAD = 2
+# A kernel exits 0.05-0.15 s after its shutdown request (2 cores). One still running EXIT_S after it is hung in
+# ipykernel 7's shutdown (a race between its control thread's last flush and its IOPub thread's close: one
+# kernel in five to ten here) and would not exit on its own: it is terminated (SIGTERM to its process group), and killed when
+# it has not exited TERM_WAIT_S later. Its notebook and artifacts were written before it was asked to stop.
+EXIT_S = 1.0
+TERM_WAIT_S = 0.5
+
+
+class ReadyClient(AsyncKernelClient):
+    """The client papermill's notebook client gets for a rescue kernel: ready as jupyter_client's is, without
+    its last 0.2 s.
+
+    jupyter_client's ``wait_for_ready`` sends ``kernel_info`` until a reply comes over shell and some message
+    over IOPub (IOPub's subscription can lag: what the kernel publishes before it is lost), then reads IOPub
+    until it has been silent for 0.2 s. This one waits for the kernel's ``idle`` for the request that was
+    answered: then IOPub is subscribed and the kernel has published all it will for that request, so nothing is
+    waited for after it (nbclient reads only the messages of the cells it sends). 0.2 s of every day's run.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        """Return once the kernel answers ``kernel_info`` over shell and IOPub; RuntimeError when it died or did
+        not in ``timeout`` seconds."""
+        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            if await self._answered():
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    async def _answered(self) -> bool:
+        try:
+            reply = await ensure_async(self.shell_channel.get_msg(timeout=1))
+        except queue.Empty:
+            return False
+        if reply["msg_type"] != "kernel_info_reply":
+            return False
+        answered = reply["parent_header"].get("msg_id")
+        while True:  # the kernel's idle for that request, each message within 0.2 s of the one before
+            try:
+                msg = await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+            except queue.Empty:
+                return False  # IOPub was not subscribed yet when the kernel published: ask again
+            idle = msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+            if idle and msg["parent_header"].get("msg_id") == answered:
+                self._handle_kernel_info_reply(reply)
+                return True
 
 
 class LocalKernelManager(AsyncKernelManager):
@@ -56,6 +110,8 @@ class LocalKernelManager(AsyncKernelManager):
     """
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+    client_class = DottedObjectName("rescue.kernels.ReadyClient")
+    client_factory = Type(klass=AsyncKernelClient, default_value=ReadyClient)
 
     @default("ip")
     def _private_socket_prefix(self) -> str:
@@ -128,6 +184,7 @@ class WarmKernel:
 
     def __init__(self, workbook: Path, cwd: Path) -> None:
         self.workbook = workbook
+        self.retired_at: float | None = None  # when it was asked to shut down (retire)
         self.manager = LocalKernelManager(kernel_name=KERNEL)
         run_sync(self.manager.start_kernel)(
             extra_arguments=[*KERNEL_ARGUMENTS, HISTORY_ARGUMENT], cwd=str(cwd)
@@ -174,10 +231,32 @@ class WarmKernel:
             self._warm = None
 
     def retire(self) -> None:
-        """Ask the kernel to shut down, without waiting for it: :meth:`close` later waits and cleans up."""
+        """Ask the kernel to shut down, without waiting for it: :meth:`close_retired` later cleans up."""
         self.manager.close_clients()
+        self.retired_at = time.monotonic()
         with contextlib.suppress(Exception):  # already gone
             run_sync(self.manager.request_shutdown)()
+
+    def hung(self) -> bool:
+        """Whether the kernel was asked to shut down more than :data:`EXIT_S` ago and is still running."""
+        late = self.retired_at is not None and time.monotonic() - self.retired_at > EXIT_S
+        return late and run_sync(self.manager.is_alive)()
+
+    def terminate(self) -> None:
+        """SIGTERM to the kernel's process group, without waiting for it to exit."""
+        with contextlib.suppress(Exception):  # already gone
+            run_sync(self.manager.signal_kernel)(signal.SIGTERM)
+
+    def close_retired(self) -> None:
+        """Give a retired kernel until :data:`EXIT_S` after its shutdown request to exit; terminate one that has
+        not (killed when it has not exited :data:`TERM_WAIT_S` later); clean up."""
+        deadline = (self.retired_at or time.monotonic()) + EXIT_S
+        while time.monotonic() < deadline and run_sync(self.manager.is_alive)():
+            time.sleep(0.02)
+        if run_sync(self.manager.is_alive)():
+            self.terminate()
+        # finish_shutdown: half of the wait for the exit, SIGTERM again, the other half, SIGKILL
+        self.close(wait_s=2 * TERM_WAIT_S)
 
     def exited(self) -> bool:
         """Whether the kernel has exited (its resources are then cleaned up)."""
@@ -197,18 +276,20 @@ class WarmKernel:
                     run_sync(self.manager.shutdown_kernel)(now=True)
                 else:
                     run_sync(self.manager.finish_shutdown)(waittime=wait_s)
+            elif self.manager.has_kernel:  # it exited: reaped, its pipes closed, as after a shutdown
+                run_sync(self.manager.provisioner.wait)()
         finally:
             run_sync(self.manager.cleanup_resources)()
 
 
 class Kernels:
-    """The kernels of a run of days, one ahead: :meth:`take` gives the kernel for a workbook (the one started
-    ahead when it was for that workbook), :meth:`ahead` starts the next one, :meth:`done` retires a used one.
-    Leaving the ``with`` block stops every kernel still running, a day's failure included."""
+    """The kernels of a run of days, started ahead: :meth:`take` gives the kernel for a workbook (the first one
+    started ahead when it was for that workbook), :meth:`ahead` starts the next ones, :meth:`done` retires a used
+    one. Leaving the ``with`` block stops every kernel still running, a day's failure included."""
 
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
-        self._ahead: WarmKernel | None = None
+        self._ahead: list[WarmKernel] = []
         self._retiring: list[WarmKernel] = []
 
     def __enter__(self) -> Kernels:
@@ -220,31 +301,48 @@ class Kernels:
         self.close()
 
     def take(self, workbook: Path) -> WarmKernel:
-        """The kernel for ``workbook``: the one started ahead, or one started now."""
-        kernel, self._ahead = self._ahead, None
-        if kernel is not None and kernel.workbook != workbook:
-            kernel.close(now=True)
-            kernel = None
-        return kernel or WarmKernel(workbook, self.cwd)
+        """The kernel for ``workbook``: the first one started ahead, or one started now (the ones started ahead
+        are then for other workbooks, and are stopped)."""
+        if self._ahead and self._ahead[0].workbook == workbook:
+            return self._ahead.pop(0)
+        self._stop_ahead(0)
+        return WarmKernel(workbook, self.cwd)
 
-    def ahead(self, workbook: Path) -> None:
-        """Start the kernel of the next workbook now, while the current one runs."""
-        if self._ahead is not None:
-            self._ahead.close(now=True)
-        self._ahead = WarmKernel(workbook, self.cwd)
+    def ahead(self, *workbooks: Path) -> None:
+        """Have the kernels of the next ``workbooks``, in order, started now, while the current one runs: the
+        ones already started for them are kept; any other started ahead is stopped."""
+        keep = 0
+        while keep < min(len(workbooks), len(self._ahead)) and self._ahead[keep].workbook == workbooks[keep]:
+            keep += 1
+        self._stop_ahead(keep)
+        self._ahead += [WarmKernel(workbook, self.cwd) for workbook in workbooks[keep:]]
+
+    def _stop_ahead(self, keep: int) -> None:
+        for kernel in self._ahead[keep:]:
+            kernel.close(now=True)
+        del self._ahead[keep:]
 
     def done(self, kernel: WarmKernel) -> None:
-        """A used kernel: asked to shut down now and left to exit while the next day runs; the retired kernels
-        that have exited are cleaned up, and none is waited for."""
+        """A used kernel: asked to shut down now and left to exit while the next day runs. None is waited for:
+        the retired kernels that have exited are cleaned up, a hung one is terminated."""
         kernel.retire()
-        self._retiring = [old for old in self._retiring if not old.exited()] + [kernel]
+        running = []
+        for old in self._retiring:
+            if old.exited():
+                continue
+            if old.hung():
+                old.terminate()
+            running.append(old)
+        self._retiring = [*running, kernel]
 
     def close(self) -> None:
-        """Stop every kernel still running: the one started ahead at once; a retired one that has not exited
-        (ipykernel 7 sometimes misses its shutdown request) after a short wait, terminated then. Its notebook
-        and artifacts were written before it was asked to stop."""
-        stopping = [(k, False) for k in self._retiring] + ([(self._ahead, True)] if self._ahead else [])
-        self._retiring, self._ahead = [], None
-        for kernel, now in stopping:
+        """Stop every kernel still running: the ones started ahead at once; a retired one when it has exited,
+        or is terminated as hung (:data:`EXIT_S`)."""
+        ahead, retiring = self._ahead, self._retiring
+        self._ahead, self._retiring = [], []
+        for kernel in ahead:
             with contextlib.suppress(Exception):  # a kernel that is already gone: nothing to stop
-                kernel.close(now=now, wait_s=RETIRED_WAIT_S)
+                kernel.close(now=True)
+        for kernel in retiring:
+            with contextlib.suppress(Exception):
+                kernel.close_retired()

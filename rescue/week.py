@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,55 +18,17 @@ from tqdm.auto import tqdm
 from . import __version__
 from .artifacts import input_hashes, redact_secrets
 from .auditlog import append_record
+from .days import DAYS, Day, select_days, workbooks_dir
 from .errors import RescueError, WorkbookFailed
 from .hashing import file_sha256
 from .home import write_home
-from .kernels import KERNEL, KERNEL_ARGUMENTS, Kernels, LocalKernelManager
+from .kernels import AHEAD, KERNEL, KERNEL_ARGUMENTS, Kernels, LocalKernelManager
 from .params import PARAMETERS, ParameterError
 from .params import check as check_parameter
 from .pdf import PdfFailed, readout_pdf
-from .render import render_html
+from .render import render_html, warm_up_rendering
 from .spec import FILE_KINDS, Spec, load_spec
 from .spec.secrets import redact, scrub_urls
-
-
-@dataclass(frozen=True)
-class Day:
-    number: int
-    title: str
-    workbook: str
-    artifact: str
-
-
-DAYS: tuple[Day, ...] = (
-    Day(1, "Production gap", "day1_production_gap.ipynb", "gap"),
-    Day(2, "Data picture", "day2_data_picture.ipynb", "data_picture"),
-    Day(3, "Eval set", "day3_eval_set.ipynb", "eval_set"),
-    Day(4, "Eval position", "day4_eval_position.ipynb", "eval_position"),
-    Day(5, "Owner and readout", "day5_owner_readout.ipynb", "readout"),
-)
-
-
-def workbooks_dir() -> Path:
-    """Where the day workbooks live: inside the installed package, or the repository's workbooks/."""
-    here = Path(__file__).parent
-    for candidate in (here / "workbooks", here.parent / "workbooks"):
-        if candidate.is_dir():
-            return candidate
-    raise RescueError(
-        f"cannot find the workbooks (looked in {here / 'workbooks'} and {here.parent / 'workbooks'})"
-    )
-
-
-def select_days(days: list[int] | None) -> list[Day]:
-    """The days to run, in week order; refuses a day that has no workbook."""
-    known = {d.number: d for d in DAYS}
-    if not days:
-        return list(DAYS)
-    unknown = sorted(set(days) - set(known))
-    if unknown:
-        raise RescueError(f"no workbook for day(s) {unknown}; available days: {sorted(known)}")
-    return [known[n] for n in sorted(set(days))]
 
 
 def check_parameters(workbook: Path, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -266,17 +228,20 @@ def run_week(
     days: list[int] | None = None,
     extra_parameters: dict[str, Any] | None = None,
     progress: bool = True,
+    kernels: Kernels | None = None,
 ) -> list[Path]:
     """Run the week's workbooks in order on ``project``, writing everything to ``out``.
 
     Validates the spec and every workbook's parameters before anything runs; stops at the first
     failing day with a WorkbookFailed naming the day, the cell and the error.
+    ``kernels`` may hold the first days' kernels, started ahead by the caller (``rescue week`` starts them
+    before it imports this module); the week stops every kernel in it when it ends.
     Returns the rendered HTML pages.
     """
     spec = load_spec(project)
     out_dir = Path(out).expanduser().resolve()
     check_out_folder(spec, out_dir)
-    selected = select_days(days)
+    selected = select_days(days, DAYS)
     extra = dict(extra_parameters or {})
     own = sorted(set(extra) & RUNNER_PARAMETERS)
     if own:
@@ -299,15 +264,18 @@ def run_week(
     pages: list[Path] = []
     bar = tqdm(plans, unit="day", disable=not progress, desc="rescue week")
     books = workbooks_dir()
-    with Kernels(books) as kernels:  # each day's kernel starts while the day before runs
+    with kernels or Kernels(books) as kernels:  # each day's kernel starts while the days before it run
         for i, (day, params) in enumerate(bar):
             bar.set_postfix_str(
                 f"day {day.number}: {day.title}"
                 + (" (with the later days' evidence)" if i == closing else "")
             )
             kernel = kernels.take(books / day.workbook)
-            if i + 1 < len(plans):
-                kernels.ahead(books / plans[i + 1][0].workbook)
+            kernels.ahead(*(books / later.workbook for later, _ in plans[i + 1 : i + 1 + AHEAD]))
+            if i == 0:  # the page templates compile while the first day runs (this process only waits for it)
+                threading.Thread(
+                    target=warm_up_rendering, name="rescue-warm-up-rendering", daemon=True
+                ).start()
             try:
                 run_day(day, spec, out_dir, params, kernel=kernel.ready())
             finally:

@@ -48,6 +48,7 @@ RANKS: dict[str, float] = {
             "pii",
             "jsonschemas",
             "kernels",
+            "days",
         ],
         PLUMBING,
     ),
