@@ -67,7 +67,7 @@ def validate(project: Path) -> None:
         f"{len(spec.sources)} source(s), {len(spec.integration)} contract(s)"
     )
     for where, ref in spec.secret_refs().items():
-        click.echo(f"  secret {ref} ({where}): {'set' if ref.is_set() else 'NOT SET'} in this environment")
+        click.echo(f"  secret {ref} ({where}): {ref.state()}")
 
 
 @main.command()

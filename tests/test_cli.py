@@ -51,6 +51,20 @@ def test_validate_reports_secret_status_without_values(write_spec, sample_spec_d
     assert "cli-secret-value" not in result.output
 
 
+def test_validate_says_when_a_fallback_applies(monkeypatch) -> None:
+    """``${VAR:-fallback}``: set, the environment's value is used; unset, the fallback written in rescue.yaml."""
+    project = Path(__file__).resolve().parent.parent / "sample_data" / "review-sentiment-sdk"
+    monkeypatch.delenv("SDK_SAMPLE_API_KEY", raising=False)
+    unset = run("validate", str(project)).output
+    assert (
+        "${SDK_SAMPLE_API_KEY} (poc.env.OPENAI_API_KEY): not set in this environment: its fallback" in unset
+    )
+    monkeypatch.setenv("SDK_SAMPLE_API_KEY", "sk-cli-secret-value")
+    given = run("validate", str(project)).output
+    assert "${SDK_SAMPLE_API_KEY} (poc.env.OPENAI_API_KEY): set in this environment" in given
+    assert "sk-cli-secret-value" not in given and "sk-local-stub" not in unset + given
+
+
 def test_init_scaffolds_a_project_that_validates(tmp_path: Path) -> None:
     target = tmp_path / "My Audit"
     result = run("init", str(target))

@@ -108,6 +108,10 @@ class SecretRef:
         """Whether the environment variable is set (the value itself is not returned)."""
         return bool(os.environ.get(self.var))
 
+    def state(self) -> str:
+        """Where its value comes from here, in words (``rescue validate``); never the value."""
+        return "set in this environment" if SecretRef.is_set(self) else "NOT SET in this environment"
+
     def __str__(self) -> str:
         return "${" + self.var + "}"
 
@@ -164,6 +168,12 @@ class EnvRef(SecretRef):
     def is_set(self) -> bool:
         """Whether it resolves here: the variable is set, or there is a fallback (its value is not returned)."""
         return super().is_set() or self.default is not None
+
+    def state(self) -> str:
+        """Where its value comes from here: the environment, else the fallback written in rescue.yaml."""
+        if SecretRef.is_set(self) or self.default is None:
+            return super().state()
+        return "not set in this environment: its fallback in rescue.yaml applies"
 
     def __repr__(self) -> str:
         return f"EnvRef({self})"
