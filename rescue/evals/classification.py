@@ -21,7 +21,16 @@ from ..ledger import Call, Ledger
 from ..pii import mask_pii
 from ..spec import Spec
 from ..stats import detectable_difference, labels_needed, mcnemar, paired_difference, wilson
-from ..systems import Adapter, RunPolicy, make_baseline, make_poc_adapter, make_recorded, output_field, run
+from ..systems import (
+    Adapter,
+    RunPolicy,
+    make_baseline,
+    make_poc_adapter,
+    make_recorded,
+    opened,
+    output_field,
+    run,
+)
 from . import scores
 from .operations import (
     comparison_sentence,
@@ -121,8 +130,8 @@ def build_position(
         raise RescueError(f"no labeled item in {spec.eval.labels} could be joined to a declared source")
     demo = load_demo_items(spec)
     classes = _classes(spec, items)
-    poc = make_poc_adapter(spec)
-    with Ledger(out) as ledger:
+    poc = make_poc_adapter(spec)  # closed when its calls are made: its workers stop, poc.env is put back
+    with opened(poc), Ledger(out) as ledger:
         poc_calls = run(poc, items, ledger, "production", policy, progress=progress)
         demo_calls = run(poc, demo, ledger, "demo", policy, progress=progress) if demo else []
         baseline: Adapter | None = None

@@ -27,6 +27,7 @@ from ..systems import (
     make_poc_adapter,
     make_recorded,
     make_system_adapter,
+    opened,
     output_field,
     run,
 )
@@ -137,11 +138,11 @@ def build_position(
         raise RescueError(f"no question in {ev.labels} has a reference answer ({ev.label_column})")
     demo = load_demo_items(spec)
     refs = [str(it["label"]) for it in items]
-    poc = make_poc_adapter(spec)
+    poc = make_poc_adapter(spec)  # closed when its calls are made: its workers stop, poc.env is put back
     baseline: Adapter | None = None
     criteria: list[dict[str, Any]] = []
     judge_calls_all: list[Call] = []
-    with Ledger(out) as ledger:
+    with opened(poc), Ledger(out) as ledger:
         poc_calls = run(poc, items, ledger, "production", policy, progress=progress)
         demo_calls = run(poc, demo, ledger, "demo", policy, progress=progress) if demo else []
         base_calls: list[Call] = []

@@ -8,7 +8,7 @@ system over items through the ledger: concurrent, bounded, retried, timed, every
 from __future__ import annotations
 
 from ..spec import PocSpec, Spec
-from .base import NOT_BEHAVIOUR, Adapter, Answer, CallFailed, config_hash
+from .base import NOT_BEHAVIOUR, Adapter, Answer, CallFailed, config_hash, opened
 from .baselines import make_baseline, make_recorded
 from .function import function_adapter
 from .http import http_adapter
@@ -34,6 +34,7 @@ __all__ = [
     "make_poc_adapter",
     "make_recorded",
     "make_system_adapter",
+    "opened",
     "output_field",
     "parse_output",
     "run",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,16 @@ class Adapter:
     # to the adapter's owner: one adapter serves several batches (Day 4's production items, then the demo), and
     # the workers also stop when the adapter is dropped, and at exit
     close: Callable[[], None] | None = None
+
+
+@contextmanager
+def opened(adapter: Adapter) -> Iterator[Adapter]:
+    """``adapter`` for the ``with`` block, closed at its end (its workers stopped, its ``poc.env`` put back)."""
+    try:
+        yield adapter
+    finally:
+        if adapter.close is not None:
+            adapter.close()
 
 
 def config_hash(*parts: Any) -> str:

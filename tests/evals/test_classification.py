@@ -135,3 +135,20 @@ def test_labels_given_in_day3_are_scored_without_a_labels_file(
     pos = build_eval_position(spec, out, progress=False)
     assert pos["n_items"] == 12 and pos["label_origin"] == {"human": 12}
     assert pos["comparison"]["n_paired"] == 12
+
+
+def test_day4_closes_the_pocs_adapter_when_its_calls_are_made(tmp_path: Path, monkeypatch) -> None:
+    """``poc.isolation: thread`` sets ``poc.env`` in rescue's own process while the PoC's adapter is open: Day 4
+    closes it once the PoC's calls are made, so the kernel's environment is put back."""
+    import os
+
+    import yaml
+
+    project = copy_sample(tmp_path)
+    data = yaml.safe_load((project / "rescue.yaml").read_text())
+    data["poc"].update(isolation="thread", env={"RESCUE_DAY4_ENV_PROBE": "while-the-adapter-is-open"})
+    (project / "rescue.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.delenv("RESCUE_DAY4_ENV_PROBE", raising=False)
+    pos = build_eval_position(load_spec(project), tmp_path / "out", progress=False)
+    assert pos["n_items"] == 974 and pos["errors"]["total"] == 0
+    assert "RESCUE_DAY4_ENV_PROBE" not in os.environ
