@@ -14,12 +14,13 @@ from ..spec import Spec
 from .assess import assess_gap, stale_evidence
 from .attest import attest
 from .catalogue import Catalogue, Check, load_catalogue
-from .display import area_table, attestation_form, gap_table, plot_area_scores, summary_markdown
+from .display import area_chart, area_table, attestation_form, gap_table, plot_area_scores, summary_markdown
 from .plan import due_dates, plan_start, rebuild_plan
 
 __all__ = [
     "Catalogue",
     "Check",
+    "area_chart",
     "area_table",
     "assess_gap",
     "attest",

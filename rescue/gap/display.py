@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..charts import captioned
 from ..spec import Attestation, Spec
 from ..tables import table
 from .plan import SEVERITY, STATUS
@@ -204,6 +205,19 @@ def plot_area_scores(report: dict[str, Any]):  # -> matplotlib.figure.Figure
         ax.spines[spine].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def area_chart(report: dict[str, Any]) -> Any:
+    """The area chart as the page's image, its alt text every area's score in words (what the bars show)."""
+    areas = sorted(report["areas"], key=lambda a: (a["score"], a["title"]), reverse=True)
+    blocked = " — BLOCKED" if report["verdict"] == "blocked" else ""
+    alt = (
+        f"Production readiness by area (headline {report['headline_score']:.2f}, the lowest){blocked}. "
+        "Scores from 0 (absent or unknown) through 0.5 (attested) to 1 (computed): "
+        + ", ".join(f"{a['title']} {a['score']:.2f}" for a in areas)
+        + "."
+    )
+    return captioned(plot_area_scores(report), alt)
 
 
 def _producer(check: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rescue.gap import (
+    area_chart,
     area_table,
     assess_gap,
     attestation_form,
@@ -85,6 +86,17 @@ def test_tables_and_chart(sample_project: Path) -> None:
     assert list(areas["Score"]) == sorted(areas["Score"])
     fig = plot_area_scores(report)
     assert len(fig.axes[0].patches) == len(report["areas"])
+
+
+def test_the_area_charts_alt_text_gives_every_areas_score(sample_project: Path) -> None:
+    report = assess_gap(load_spec(sample_project))
+    image = area_chart(report)
+    alt = image.metadata["alt"]
+    assert alt.startswith(
+        f"Production readiness by area (headline {report['headline_score']:.2f}, the lowest)"
+    )
+    assert all(f"{a['title']} {a['score']:.2f}" in alt for a in report["areas"])
+    assert image.data[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def _form(sample_project: Path, **kwargs):
