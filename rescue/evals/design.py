@@ -49,9 +49,11 @@ The estimators:
   with a percentile interval from a cluster bootstrap: whole clusters (items, without clusters) resampled
   with replacement, within strata when strata are given and every cluster lies in one stratum (Davison and
   Hinkley 1997, ch. 3). Without strata the draws are :func:`rescue.stats.bootstrap_distribution`'s, so with
-  no clusters and no weights it is the package's item bootstrap bit for bit. The naive bootstrap has no
-  finite population correction and, with n_h units in a stratum, a variance too small by (n_h − 1)/n_h
-  (Rao and Wu 1988 rescale for that; not done here); a stratum with one cluster adds no variance.
+  no clusters and no weights it is the package's item bootstrap bit for bit. Within strata it is Rao and Wu's
+  rescaling bootstrap (1988; Rao, Wu and Yue 1992): n_h − 1 of a stratum's n_h clusters drawn, their weights
+  scaled by n_h/(n_h − 1), so that its variance is the stratified with-replacement variance rather than
+  (n_h − 1)/n_h of it, as the naive bootstrap's is (a stratum of 2 clusters would count half). It has no
+  finite population correction; a stratum with one cluster adds no variance.
 - **Prediction-powered inference with weights** — :func:`ppi_mean_weighted`, :func:`rescue.stats.ppi_mean`
   with design weights on the labelled and on the judge-only items.
 
@@ -372,7 +374,8 @@ def weighted_mean(
 def _cluster_bootstrap(
     totals: np.ndarray, weight_totals: np.ndarray, strata: np.ndarray | None, seed: int, draws: int
 ) -> np.ndarray:
-    """Hájek means of ``draws`` resamples of whole clusters (within strata when given), from cluster totals."""
+    """Hájek means of ``draws`` resamples of whole clusters, from cluster totals; within strata when given, Rao and
+    Wu's rescaling bootstrap (module docstring)."""
     if strata is None or int(strata.max()) == 0:
 
         def statistic(idx: np.ndarray) -> np.ndarray:
@@ -384,9 +387,15 @@ def _cluster_bootstrap(
     den = np.zeros(draws)
     for h in range(int(strata.max()) + 1):
         members = np.flatnonzero(strata == h)
-        idx = members[rng.integers(0, len(members), size=(draws, len(members)))]
-        num += totals[idx].sum(axis=1)
-        den += weight_totals[idx].sum(axis=1)
+        n_h = len(members)
+        if n_h == 1:  # nothing to resample: the stratum adds its total to every draw, and no variance
+            num += totals[members[0]]
+            den += weight_totals[members[0]]
+            continue
+        idx = members[rng.integers(0, n_h, size=(draws, n_h - 1))]
+        scale = n_h / (n_h - 1)
+        num += scale * totals[idx].sum(axis=1)
+        den += scale * weight_totals[idx].sum(axis=1)
     return num / den
 
 

@@ -417,7 +417,8 @@ def test_paired_bootstrap_without_clusters_is_the_package_item_bootstrap() -> No
 
 
 def test_paired_bootstrap_resamples_within_strata() -> None:
-    # an explicit loop: per stratum, in order of first appearance, draw that stratum's clusters with replacement
+    # an explicit loop: per stratum, in order of first appearance, draw 4 of that stratum's 5 clusters with
+    # replacement, their weights scaled by 5/4 (Rao and Wu's rescaling)
     a, b, _ = _pairs(3, n=60)
     strata = np.repeat(["p", "q", "r"], 20)
     clusters = np.repeat(np.arange(15), 4)  # 5 clusters of 4 items per stratum
@@ -426,15 +427,15 @@ def test_paired_bootstrap_resamples_within_strata() -> None:
     assert "within strata" in est.method
     draw = np.random.default_rng(4)
     cluster_ids = {s: list(dict.fromkeys(clusters[strata == s])) for s in ("p", "q", "r")}
-    picks = {s: draw.integers(0, 5, size=(300, 5)) for s in ("p", "q", "r")}
+    picks = {s: draw.integers(0, 5, size=(300, 4)) for s in ("p", "q", "r")}
     boot = []
     for r in range(300):
         num = den = 0.0
         for s in ("p", "q", "r"):
             for j in picks[s][r]:
                 members = clusters == cluster_ids[s][j]
-                num += float(np.sum(w[members] * (a - b)[members]))
-                den += float(np.sum(w[members]))
+                num += 5 / 4 * float(np.sum(w[members] * (a - b)[members]))
+                den += 5 / 4 * float(np.sum(w[members]))
         boot.append(num / den)
     assert (est.low, est.high) == pytest.approx(tuple(np.percentile(boot, [2.5, 97.5])), rel=1e-12)
     assert est.se == pytest.approx(np.std(boot, ddof=1), rel=1e-12)
@@ -442,6 +443,21 @@ def test_paired_bootstrap_resamples_within_strata() -> None:
     crossing = clusters.copy()
     crossing[20] = 0
     assert "across strata" in paired_difference(a, b, w, list(strata), list(crossing), n_boot=50).method
+
+
+def test_the_stratified_bootstrap_variance_is_the_stratified_variance_with_few_clusters_a_stratum() -> None:
+    """Rao and Wu's rescaling: with 3 clusters a stratum, the naive bootstrap's variance would be 2/3 of the
+    stratified with-replacement variance; the rescaled one is that variance (up to the draws' own error)."""
+    rng = np.random.default_rng(21)
+    strata = np.repeat(np.arange(40), 3)  # 40 strata of 3 one-item clusters
+    w = np.repeat(
+        rng.uniform(1, 5, 40), 3
+    )  # equal weights within a stratum: the ratio's denominator is fixed
+    a = (rng.random(120) < 0.6).astype(float)
+    b = (rng.random(120) < 0.5).astype(float)
+    est = paired_difference(a, b, w, list(strata), list(range(120)), n_boot=20_000, seed=3)
+    analytic = weighted_mean(a - b, w, strata=list(strata), fpc=False)  # the bootstrap has no correction
+    assert est.se**2 == pytest.approx(analytic.se**2, rel=0.05)  # naive: 0.67 of it
 
 
 def test_the_cluster_bootstrap_widens_with_correlated_clusters() -> None:
