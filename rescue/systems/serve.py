@@ -23,6 +23,33 @@ from ..errors import RescueError
 from ..spec import PocSpec, Spec
 
 _SERVED: dict[str, subprocess.Popen[bytes]] = {}
+_HELD: dict[int, int] = {}  # watchdog pid -> the write end of its pipe, held open while the server should run
+
+# The server runs under a watchdog: a small Python process, the leader of the server's process group, that starts
+# the command and stops the group (SIGTERM, SIGKILL 5 s later) when the process that started it is gone: its
+# stdin is the read end of a pipe only that process holds, which reads EOF then. So a kernel that dies without
+# running its exit handlers (killed, or terminated as hung in its shutdown by rescue.kernels) leaves no server
+# on the port. The watchdog exits with the server's exit code (127 when the command could not start, saying why);
+# it ignores the SIGTERM that stops the group, and exits when the server does.
+_WATCHDOG = """
+import os, signal, subprocess, sys, threading, time
+try:
+    server = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL)
+except OSError as exc:
+    print(f"cannot start {sys.argv[1]}: {exc}", file=sys.stderr, flush=True)
+    sys.exit(127)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def orphaned():
+    while os.read(0, 1):
+        pass
+    os.killpg(0, signal.SIGTERM)
+    time.sleep(5)
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=orphaned, daemon=True).start()
+code = server.wait()
+sys.exit(code if code >= 0 else 128 - code)
+"""
+STARTING_FAILED = 127
 
 
 def _served_models(url: str, headers: dict[str, str] | None = None) -> list[str] | None:
@@ -73,11 +100,15 @@ def ensure_served(
     if command[0] in ("python", "python3"):
         command[0] = sys.executable  # the kernel's interpreter, not whatever python is on PATH
     log = tempfile.TemporaryFile()  # noqa: SIM115 — the server writes to it for as long as it runs
+    alive, held = (
+        os.pipe()
+    )  # the watchdog reads EOF on `alive` once this process, which holds `held`, is gone
     try:
-        process = subprocess.Popen(command, cwd=spec.root, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)  # fmt: skip
-    except OSError as exc:
-        raise RescueError(f"{where}.serve could not start {command[0]}: {exc}") from None
+        process = subprocess.Popen([sys.executable, "-c", _WATCHDOG, *command], cwd=spec.root, stdout=log,
+                                   stderr=log, stdin=alive, start_new_session=True)  # fmt: skip
+    finally:
+        os.close(alive)
+    _HELD[process.pid] = held
     atexit.register(_stop, process)
     deadline = time.monotonic() + wait_s
     while _served_models(system.url, headers) is None:
@@ -85,6 +116,8 @@ def ensure_served(
             _stop(process)
             log.seek(0)
             tail = log.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+            if process.returncode == STARTING_FAILED and tail and tail[-1].startswith("cannot start "):
+                raise RescueError(f"{where}.serve could not start {tail[-1].removeprefix('cannot start ')}")
             raise RescueError(
                 f"{where}.serve did not bring up {system.url} within {wait_s:g} s"
                 + (f" (exit code {process.returncode})" if process.returncode is not None else "")
@@ -95,7 +128,10 @@ def ensure_served(
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server and everything it started (its process group)."""
+    """Stop the server and everything it started (its process group, the watchdog included)."""
+    held = _HELD.pop(process.pid, None)
+    if held is not None:
+        os.close(held)
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):

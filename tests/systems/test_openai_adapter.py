@@ -179,6 +179,58 @@ def test_serve_starts_the_endpoint_and_names_a_failure(tmp_path: Path, server: s
         ensure_served(spec, other)
 
 
+_SERVE_AND_HANG = """
+import sys, time
+from rescue.spec import load_spec
+from rescue.systems.serve import _SERVED, ensure_served
+spec = load_spec(sys.argv[1])
+ensure_served(spec, spec.poc)
+print(_SERVED[spec.poc.url].pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_server_does_not_outlive_the_process_that_started_it_even_killed(tmp_path: Path) -> None:
+    """A kernel killed (or terminated as hung in its shutdown) runs no exit handler: the server's watchdog sees its
+    pipe close and stops the server's process group."""
+    import subprocess
+    import time
+
+    script = tmp_path / "srv.py"
+    script.write_text(
+        "import json, sys\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\n"
+        "class H(BaseHTTPRequestHandler):\n    def log_message(self, *a): pass\n"
+        "    def do_GET(self):\n        self.send_response(200); self.end_headers()\n"
+        "        self.wfile.write(json.dumps({'data': [{'id': 'm'}]}).encode())\n"
+        "HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
+    )
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    project = _project(tmp_path, url, serve=["python", "srv.py", "{port}"], api_key=None)
+    kernel = subprocess.Popen([sys.executable, "-c", _SERVE_AND_HANG, str(project)], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    try:
+        watchdog = int(kernel.stdout.readline())
+        assert _served_models(url) == ["m"]
+    finally:
+        kernel.kill()  # SIGKILL: no atexit handler runs in it
+        kernel.wait(10)
+    deadline = time.monotonic() + 15
+    while _served_models(url) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _served_models(url) is None  # the server is gone
+    stat = Path(f"/proc/{watchdog}/stat")
+    while stat.exists() and stat.read_text().split(") ")[-1][0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not stat.exists() or stat.read_text().split(") ")[-1][0] == "Z"  # and the watchdog has exited
+
+
+def test_a_command_that_cannot_start_is_named(tmp_path: Path) -> None:
+    spec = load_spec(_project(tmp_path, f"http://127.0.0.1:{free_port()}/v1", serve=["no-such-server-cmd"],
+                              api_key=None))  # fmt: skip
+    with pytest.raises(RescueError, match=r"poc.serve could not start no-such-server-cmd: .*No such file"):
+        ensure_served(spec, spec.poc)
+
+
 def test_a_refused_connection_is_a_connection_failure_not_a_timeout(tmp_path: Path) -> None:
     spec = load_spec(_project(tmp_path, f"http://127.0.0.1:{free_port()}/v1", api_key=None))
     with pytest.raises(CallFailed) as failed:
