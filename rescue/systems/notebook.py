@@ -9,8 +9,9 @@ cells, as they stand in the notebook):
 - **skip**: any statement that calls the entry function (``classify(...)``), statements that only display,
   print or plot (``print``, ``display``, ``plt.*``, ``df.head()``, a bare value at the end of a cell), loops
   that only display, ``assert``, ``if __name__ == "__main__":``, a top-level ``raise`` and the rest of its cell
-  (the notebook stops there too), and every statement that reads a name a skipped statement set (its value
-  would not be the notebook's);
+  (the notebook stops there too), and every statement that reads a name a skipped statement set or changed
+  (``results.append(...)``, ``seen[k] = ...``, ``obj.attr = ...`` in a demo loop): its value would not be the
+  notebook's;
 - IPython magics and shell escapes (``%pip``, ``!ls``, ``%%time``) are dropped as IPython itself parses them, so a
   string literal holding ``!`` or ``%`` is left whole; a cell under ``%%time`` or ``%%capture`` runs its body.
 
@@ -37,6 +38,12 @@ DISPLAY_METHODS = frozenset({
     "to_markdown", "style", "savefig", "barh", "bar", "scatter",
 })  # fmt: skip
 BODY_MAGICS = frozenset({"time", "capture", "timeit"})  # cell magics whose body is the cell's Python
+# methods that change the object they are called on (lists, dicts, sets): a skipped statement calling one changes
+# a name it does not bind
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "update", "add", "setdefault", "pop", "popitem", "remove", "discard", "clear",
+    "sort", "reverse",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ class Skipped:
 
     def hint(self) -> str:
         """How to run it anyway."""
-        return (f"cell {self.cell}, line {self.line} (`{self.statement}`) sets it, and rescue skipped it because it "
+        return (f"cell {self.cell}, line {self.line} (`{self.statement}`) sets or changes it, and rescue skipped it because it "
                 f"{self.why}; tag that cell `{SETUP_TAG}` or list it in poc.setup_cells to run it")  # fmt: skip
 
 
@@ -119,6 +126,28 @@ def _bound(node: ast.AST) -> set[str]:
             names.add(n.attr)
         elif isinstance(n, ast.Import | ast.ImportFrom):
             names |= {a.asname or a.name.split(".")[0] for a in n.names}
+    return names
+
+
+def _root(expr: ast.expr) -> str | None:
+    while isinstance(expr, ast.Attribute | ast.Subscript):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def _changed(node: ast.AST) -> set[str]:
+    """The names a statement changes without binding them: the object of a mutating method call
+    (:data:`MUTATING_METHODS`), of an item or attribute assignment or deletion."""
+    names = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in MUTATING_METHODS:
+            root = _root(n.func.value)
+        elif isinstance(n, ast.Subscript | ast.Attribute) and isinstance(n.ctx, ast.Store | ast.Del):
+            root = _root(n.value)
+        else:
+            continue
+        if root is not None:
+            names.add(root)
     return names
 
 
@@ -215,7 +244,7 @@ def notebook_setup(path: Path, entry: str, setup_cells: list[int] | None = None,
             )
             continue
         if SKIP_TAG in tags or number in skip:
-            names = frozenset().union(*(_bound(node) for node in tree.body))
+            names = frozenset().union(*(_bound(node) | _changed(node) for node in tree.body))
             tainted |= names
             result.skipped.append(
                 Skipped(number, 1, f"the whole cell ({SKIP_TAG})", "is marked to skip", names)
@@ -235,7 +264,7 @@ def notebook_setup(path: Path, entry: str, setup_cells: list[int] | None = None,
                 kept.append(node)
                 tainted -= _bound(node)
             else:
-                names = frozenset(_bound(node))
+                names = frozenset(_bound(node) | _changed(node))
                 tainted |= names
                 result.skipped.append(Skipped(number, node.lineno, _first_line(node), why, names))
         if kept:

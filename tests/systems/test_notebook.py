@@ -85,6 +85,28 @@ def test_a_demo_loop_a_display_cell_and_calls_of_the_entry_function_are_skipped(
     assert reasons["open"].startswith("reads result")
 
 
+def test_a_name_a_skipped_statement_changes_is_not_read_by_the_setup(tmp_path: Path) -> None:
+    """A demo loop that fills a list, or a skipped item assignment, changes a name without binding it: what
+    reads that name later would not see the notebook's value, so it is skipped too (and explained)."""
+    path = _notebook(
+        tmp_path, CLIENT,
+        "results = []\nfor e in ['good', 'bad']:\n    results.append(classify(e))",  # the demo fills results
+        "SUMMARY = {'n': len(results)}",
+        "seen = {}\nseen['x'] = classify('good')",  # an item assignment in a skipped statement
+        "LOOKUP = dict(seen)",
+        "print(json.dumps(SUMMARY))\nCONFIG = json.loads('{}')",  # json is read, not changed: CONFIG runs
+    )  # fmt: skip
+    ran = _ran(path)
+    assert "results = []" in ran and "seen = {}" in ran and "CONFIG = json.loads('{}')" in ran
+    assert not any(line.startswith(("SUMMARY", "LOOKUP", "print")) for line in ran)
+    fn = load_function(path, "classify", notebook=True)
+    assert fn.__globals__["results"] == [] and "SUMMARY" not in fn.__globals__
+    hint = explain(fn.__rescue_setup__, NameError("name 'SUMMARY' is not defined"))
+    assert hint is not None and hint.startswith("`SUMMARY`: cell 4, line 1") and "reads results" in hint
+    assert fn.__rescue_setup__.who_sets("results").cell == 3  # the demo loop, which changes it
+    assert fn.__rescue_setup__.who_sets("seen").cell == 5
+
+
 def test_a_loop_that_builds_the_index_runs(tmp_path: Path) -> None:
     path = _notebook(tmp_path, "index = {}\nfor i, doc in enumerate(['a', 'b']):\n    index[doc] = i\n"
                      "def classify(text):\n    return index.get(text)")  # fmt: skip
