@@ -6,7 +6,6 @@ statistics themselves (Wilson, the bootstrap, McNemar, Holm, power) live in :mod
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -39,16 +38,6 @@ def _prf(tp: np.ndarray, n_true: np.ndarray, n_pred: np.ndarray) -> tuple[np.nda
     return precision, recall, f1
 
 
-def _mcc(matrix: np.ndarray) -> float:
-    # Gorodkin's multiclass MCC, as in scikit-learn
-    t = matrix.sum(axis=1).astype(float)
-    p = matrix.sum(axis=0).astype(float)
-    c = float(np.trace(matrix))
-    s = float(matrix.sum())
-    denominator = math.sqrt((s * s - p @ p) * (s * s - t @ t))
-    return (c * s - t @ p) / denominator if denominator else 0.0
-
-
 def classification(
     y_true: list[str], y_pred: list[str | None], classes: list[str], seed: int = SEED
 ) -> dict[str, Any]:
@@ -75,7 +64,7 @@ def classification(
     def full_matrix(t: np.ndarray, p: np.ndarray) -> np.ndarray:
         return np.bincount(t * k1 + p, minlength=k1 * k1).reshape(k1, k1)
 
-    mcc = _mcc(full_matrix(yt, yp)) if n else 0.0
+    mcc = float(_mcc_stack(full_matrix(yt, yp)[None])[0]) if n else 0.0
     low = high = mcc_low = mcc_high = None
     if n:  # the same resamples for both (one seed), each a confusion matrix: all draws at once
         low, high = (
@@ -129,7 +118,8 @@ def _macro_f1_stack(m: np.ndarray, k: int) -> np.ndarray:
 
 
 def _mcc_stack(m: np.ndarray) -> np.ndarray:
-    """Gorodkin's multiclass MCC of each matrix of a stack, as :func:`_mcc` computes it for one."""
+    """Gorodkin's multiclass MCC (as in scikit-learn) of each matrix of a stack: the point estimate is a stack of
+    one, the bootstrap a stack of its resamples."""
     t = m.sum(axis=2).astype(float)
     p = m.sum(axis=1).astype(float)
     c = np.trace(m, axis1=1, axis2=2).astype(float)
