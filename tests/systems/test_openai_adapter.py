@@ -149,15 +149,20 @@ def test_missing_key_variable_is_named(tmp_path: Path, server: str, monkeypatch:
         make_poc_adapter(load_spec(_project(tmp_path, server)))
 
 
+# a model server for `serve:`: it lists model m on any GET, on the port it is given
+MODEL_SERVER = """import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        self.send_response(200); self.end_headers()
+        self.wfile.write(json.dumps({'data': [{'id': 'm'}]}).encode())
+HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+"""
+
+
 def test_serve_starts_the_endpoint_and_names_a_failure(tmp_path: Path, server: str) -> None:
-    script = tmp_path / "srv.py"
-    script.write_text(
-        "import json, sys\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\n"
-        "class H(BaseHTTPRequestHandler):\n    def log_message(self, *a): pass\n"
-        "    def do_GET(self):\n        self.send_response(200); self.end_headers()\n"
-        "        self.wfile.write(json.dumps({'data': [{'id': 'm'}]}).encode())\n"
-        "HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
-    )
+    (tmp_path / "srv.py").write_text(MODEL_SERVER)
     url = f"http://127.0.0.1:{free_port()}/v1"
     spec = load_spec(_project(tmp_path, url, serve=["python", "srv.py", "{port}"], api_key=None))
     ensure_served(spec, spec.poc)
@@ -196,14 +201,7 @@ def test_a_server_does_not_outlive_the_process_that_started_it_even_killed(tmp_p
     import subprocess
     import time
 
-    script = tmp_path / "srv.py"
-    script.write_text(
-        "import json, sys\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\n"
-        "class H(BaseHTTPRequestHandler):\n    def log_message(self, *a): pass\n"
-        "    def do_GET(self):\n        self.send_response(200); self.end_headers()\n"
-        "        self.wfile.write(json.dumps({'data': [{'id': 'm'}]}).encode())\n"
-        "HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
-    )
+    (tmp_path / "srv.py").write_text(MODEL_SERVER)
     url = f"http://127.0.0.1:{free_port()}/v1"
     project = _project(tmp_path, url, serve=["python", "srv.py", "{port}"], api_key=None)
     kernel = subprocess.Popen([sys.executable, "-c", _SERVE_AND_HANG, str(project)], stdout=subprocess.PIPE,
