@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rescue.evals.display.common import operations_lines, p_text
+from rescue.evals.display.common import operations_lines, p_text, replay_lines
 from rescue.evals.operations import comparison_sentence
 
 
@@ -44,3 +44,20 @@ def test_latency_and_cost_read_in_their_units() -> None:
     latency, cost = operations_lines(pos)
     assert latency == "- Latency of live calls: p50 41 ms, p95 124 ms against a target of 2,000 ms."
     assert cost == "- Cost: €0.0031 a call, €124 a month at 40,000 calls (fixed price)."
+
+
+@pytest.mark.parametrize(
+    ("task", "said"),
+    [
+        ("classification", "agrees with what production answered"),
+        ("generation", "gives production's answer word for word"),
+    ],
+)
+def test_the_replay_line_says_what_agreement_means_for_the_task(task: str, said: str) -> None:
+    share = {"value": 0.25, "low": 0.1, "high": 0.5, "n": 8}
+    p = {"value": None, "low": None, "high": None}
+    replay = {"items": 8, "both_answered": 8, "recorded_missing": 0, "agreement": share,
+              "latency_ms": {"production": {"p95": p}, "replay": {"p95": p}},
+              "tokens_per_call": {"production": {"input": None}, "replay": {"input": None}}}  # fmt: skip
+    (line,) = replay_lines({"task": task, "production_vs_replay": replay})
+    assert f"the replay {said} on 25%" in line and "of the 8 inputs both answered" in line

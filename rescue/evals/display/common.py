@@ -149,7 +149,10 @@ def replay_lines(pos: dict[str, Any]) -> list[str]:
     if not r:
         return []
     a = r["agreement"]
-    agree = (f"the replay agrees with what production answered on {quantity(a['value'], 'share')} of the "
+    # a label agrees or not; free text is compared word for word, which it rarely is: the judged criteria say more
+    same = ("gives production's answer word for word" if pos.get("task") == "generation"
+            else "agrees with what production answered")  # fmt: skip
+    agree = (f"the replay {same} on {quantity(a['value'], 'share')} of the "
              f"{r['both_answered']:,} inputs both answered (95% CI {quantity(a['low'], 'share')}–"
              f"{quantity(a['high'], 'share')})") if a["value"] is not None else "no input was answered by both"  # fmt: skip
     parts = [f"- **Production against replay** ({r['items']:,} traced production inputs): {agree}"]
