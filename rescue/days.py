@@ -1,6 +1,6 @@
 """The week's days: their numbers, titles, workbooks and artifacts, and where the workbooks live.
 
-A light module (no papermill, pandas or rendering), so that ``rescue week`` can start the first day's kernel
+A light module (no papermill, pandas or rendering), so that ``rescue week`` can start the first days' kernels
 before it imports the rest of the week (:mod:`rescue.kernels`).
 """
 

@@ -52,8 +52,9 @@ WARM_UP_TIMEOUT_S = 60.0
 AHEAD = 2
 # A kernel exits 0.05-0.15 s after its shutdown request (2 cores). One still running EXIT_S after it is hung in
 # ipykernel 7's shutdown (a race between its control thread's last flush and its IOPub thread's close: one
-# kernel in five to ten here) and would not exit on its own: it is terminated (SIGTERM to its process group), and killed when
-# it has not exited TERM_WAIT_S later. Its notebook and artifacts were written before it was asked to stop.
+# kernel in five to ten here) and would not exit on its own: it is terminated (SIGTERM to its process group),
+# and killed when it has not exited TERM_WAIT_S later. Its notebook and artifacts were written before it was
+# asked to stop.
 EXIT_S = 1.0
 TERM_WAIT_S = 0.5
 

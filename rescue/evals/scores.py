@@ -57,14 +57,9 @@ def classification(
     yt = np.array([index.get(t, len(classes)) for t in y_true])
     yp = np.array([index.get(p, len(classes)) for p in predicted])
     macro = float(f1.mean()) if len(classes) else 0.0
-    k1 = (
-        len(classes) + 1
-    )  # code k stands for "no valid prediction": a label of its own for MCC, as in scikit-learn
-
-    def full_matrix(t: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return np.bincount(t * k1 + p, minlength=k1 * k1).reshape(k1, k1)
-
-    mcc = float(_mcc_stack(full_matrix(yt, yp)[None])[0]) if n else 0.0
+    # code k stands for "no valid prediction": a label of its own for MCC, as in scikit-learn
+    k1 = len(classes) + 1
+    mcc = float(_mcc_stack(_matrices(yt, yp, np.arange(n), k1))[0]) if n else 0.0
     low = high = mcc_low = mcc_high = None
     if n:  # the same resamples for both (one seed), each a confusion matrix: all draws at once
         low, high = (

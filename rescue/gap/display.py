@@ -182,11 +182,16 @@ def area_table(report: dict[str, Any]) -> pd.DataFrame:
     )
 
 
+def _by_score(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The areas, highest score first (the chart's bars top to bottom, and its alt text)."""
+    return sorted(report["areas"], key=lambda a: (a["score"], a["title"]), reverse=True)
+
+
 def plot_area_scores(report: dict[str, Any]):  # -> matplotlib.figure.Figure
     """Horizontal bars of the area scores (0–1) with the headline (minimum) marked."""
     import matplotlib.pyplot as plt
 
-    areas = sorted(report["areas"], key=lambda a: (a["score"], a["title"]), reverse=True)
+    areas = _by_score(report)
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(areas) + 1.2), dpi=100)
     plt.close(fig)  # the caller displays it; keep pyplot from showing it a second time
     colours = [
@@ -209,7 +214,7 @@ def plot_area_scores(report: dict[str, Any]):  # -> matplotlib.figure.Figure
 
 def area_chart(report: dict[str, Any]) -> Any:
     """The area chart as the page's image, its alt text every area's score in words (what the bars show)."""
-    areas = sorted(report["areas"], key=lambda a: (a["score"], a["title"]), reverse=True)
+    areas = _by_score(report)  # in the bars' order
     blocked = " — BLOCKED" if report["verdict"] == "blocked" else ""
     alt = (
         f"Production readiness by area (headline {report['headline_score']:.2f}, the lowest){blocked}. "

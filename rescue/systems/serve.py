@@ -100,12 +100,14 @@ def ensure_served(
     if command[0] in ("python", "python3"):
         command[0] = sys.executable  # the kernel's interpreter, not whatever python is on PATH
     log = tempfile.TemporaryFile()  # noqa: SIM115 — the server writes to it for as long as it runs
-    alive, held = (
-        os.pipe()
-    )  # the watchdog reads EOF on `alive` once this process, which holds `held`, is gone
+    # the watchdog reads EOF on `alive` once this process, which holds `held`, is gone
+    alive, held = os.pipe()
     try:
         process = subprocess.Popen([sys.executable, "-c", _WATCHDOG, *command], cwd=spec.root, stdout=log,
                                    stderr=log, stdin=alive, start_new_session=True)  # fmt: skip
+    except OSError as exc:
+        os.close(held)
+        raise RescueError(f"{where}.serve could not start {command[0]}: {exc}") from None
     finally:
         os.close(alive)
     _HELD[process.pid] = held
