@@ -183,7 +183,8 @@ def area_table(report: dict[str, Any]) -> pd.DataFrame:
 
 
 def _by_score(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The areas, highest score first (the chart's bars top to bottom, and its alt text)."""
+    """The areas, highest score first: the order of the chart's bars from the bottom up (barh draws the first
+    at the bottom)."""
     return sorted(report["areas"], key=lambda a: (a["score"], a["title"]), reverse=True)
 
 
@@ -214,7 +215,7 @@ def plot_area_scores(report: dict[str, Any]):  # -> matplotlib.figure.Figure
 
 def area_chart(report: dict[str, Any]) -> Any:
     """The area chart as the page's image, its alt text every area's score in words (what the bars show)."""
-    areas = _by_score(report)  # in the bars' order
+    areas = _by_score(report)[::-1]  # as the chart reads, top to bottom: the weakest first, as in the table
     blocked = " — BLOCKED" if report["verdict"] == "blocked" else ""
     alt = (
         f"Production readiness by area (headline {report['headline_score']:.2f}, the lowest){blocked}. "
